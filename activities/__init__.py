@@ -1,0 +1,1 @@
+"""Activities: everything with side effects or external data (calendar, policy files, database)."""

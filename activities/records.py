@@ -1,0 +1,107 @@
+"""The read model and audit log, written only here and idempotently.
+
+A retried activity repeats the same (case id, sequence) writes: events and notifications are
+inserted with ON CONFLICT DO NOTHING, and a snapshot only replaces an older one.
+"""
+
+from __future__ import annotations
+
+from pydantic import TypeAdapter
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio import activity
+
+from caseflow.db.models import CaseEventRow, CaseRow, NotificationRow
+from caseflow.domain import ActivityName, CaseState, RecordRequest, WindowState
+
+_state_json = TypeAdapter(CaseState)
+
+
+def case_row_values(state: CaseState) -> dict:
+    """Flatten a snapshot into the columns lists and dashboards filter and sort on."""
+    open_windows = [w for w in state.windows.values() if w.is_open]
+    running = [w for w in open_windows if w.state != WindowState.PAUSED and w.due_at]
+    candidates = [(w.due_at, w.name.value) for w in running if w.state == WindowState.RUNNING]
+    if state.escalation.next_at is not None:
+        candidates.append((state.escalation.next_at, "escalation"))
+    next_deadline, next_window = min(candidates) if candidates else (None, None)
+    return dict(
+        case_id=state.case_id,
+        case_type=state.case_type.value,
+        phase=state.phase.value,
+        channel=state.channel.value,
+        category=state.category.value if state.category else None,
+        severity=state.severity.value if state.severity else None,
+        tier=state.customer.tier.value,
+        department=state.department,
+        assignee=state.assignee,
+        escalation_level=state.escalation.level,
+        breached=any(w.state == WindowState.BREACHED for w in open_windows),
+        warned=any(w.warned_at is not None for w in open_windows),
+        next_deadline=next_deadline,
+        next_window=next_window,
+        policy_version=state.policy_version,
+        seq=state.seq,
+        reopen_count=state.reopen_count,
+        client_reference=state.client_reference,
+        opened_at=state.opened_at,
+        updated_at=state.updated_at,
+        closed_at=state.closed_at,
+        state=_state_json.dump_python(state, mode="json"),
+    )
+
+
+class RecordActivities:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @activity.defn(name=ActivityName.RECORD_TRANSITION)
+    async def record_transition(self, req: RecordRequest) -> None:
+        values = case_row_values(req.state)
+        upsert = insert(CaseRow).values(**values)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[CaseRow.case_id],
+            set_={k: upsert.excluded[k] for k in values if k != "case_id"},
+            where=CaseRow.seq < upsert.excluded.seq,
+        )
+        last = req.events[-1]
+        async with self.engine.begin() as conn:
+            await conn.execute(upsert)
+            for event in req.events:
+                await conn.execute(
+                    insert(CaseEventRow)
+                    .values(
+                        case_id=req.state.case_id,
+                        seq=event.seq,
+                        kind=event.kind,
+                        at=event.at,
+                        actor_id=event.actor_id,
+                        actor_role=event.actor_role,
+                        summary=event.summary,
+                        window=event.window,
+                        deadline=event.deadline,
+                        data=event.data,
+                    )
+                    .on_conflict_do_nothing(constraint="uq_case_events_case_seq")
+                )
+            # Notifications hang off the transition's last event: (case, seq, idx) is their key.
+            for idx, note in enumerate(req.notifications):
+                await conn.execute(
+                    insert(NotificationRow)
+                    .values(
+                        case_id=req.state.case_id,
+                        seq=last.seq,
+                        idx=idx,
+                        recipient=note.recipient,
+                        channel=note.channel,
+                        template=note.template,
+                        department=note.department,
+                        params=note.params,
+                        status="pending",
+                        created_at=last.at,
+                    )
+                    .on_conflict_do_nothing(constraint="uq_notifications_case_seq_idx")
+                )
+
+    def all(self) -> list:
+        return [self.record_transition]

@@ -1,0 +1,1 @@
+"""caseflow: telecom customer-service cases as durable Temporal workflows."""

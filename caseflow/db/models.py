@@ -1,0 +1,119 @@
+"""PostgreSQL read model and record. Written only by activities (and seeding of users)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_column=Column(DateTime(timezone=True), **kw))
+
+
+class Department(SQLModel, table=True):
+    __tablename__ = "departments"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=32)  # agent / supervisor / admin / channel
+    department: str | None = Field(default=None, foreign_key="departments.id", max_length=64)
+    token_hash: str = Field(unique=True, max_length=64)  # sha256 of the bearer token
+    active: bool = True
+
+
+class CaseRow(SQLModel, table=True):
+    """One row per case: the latest snapshot, flattened for lists, filters and counts."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_phase_deadline", "phase", "next_deadline"),
+        Index("ix_cases_department_phase", "department", "phase"),
+        Index("ix_cases_assignee_phase", "assignee", "phase"),
+        Index("ix_cases_type_phase", "case_type", "phase"),
+        Index("ix_cases_opened_at", "opened_at"),
+    )
+    case_id: str = Field(primary_key=True, max_length=40)
+    case_type: str = Field(max_length=20)
+    phase: str = Field(max_length=32)
+    channel: str = Field(max_length=20)
+    category: str | None = Field(default=None, max_length=20)
+    severity: str | None = Field(default=None, max_length=20)
+    tier: str = Field(max_length=20)
+    department: str | None = Field(default=None, max_length=64)
+    assignee: str | None = Field(default=None, max_length=64)
+    escalation_level: int = 1
+    breached: bool = False  # an open window is past its deadline
+    warned: bool = False  # an open window's warning has fired
+    next_deadline: datetime | None = _ts(nullable=True)
+    next_window: str | None = Field(default=None, max_length=20)
+    policy_version: str = Field(max_length=40)
+    seq: int = 0  # audit sequence of the snapshot: older snapshots never overwrite newer ones
+    reopen_count: int = 0
+    client_reference: str | None = Field(default=None, max_length=200)
+    opened_at: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)
+    closed_at: datetime | None = _ts(nullable=True)
+    state: dict = Field(sa_column=Column(JSONB, nullable=False))  # the full CaseState
+
+
+class CaseEventRow(SQLModel, table=True):
+    """Append-only audit log: one row per transition, unique on (case, sequence)."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(), primary_key=True)
+    )
+    case_id: str = Field(foreign_key="cases.case_id", max_length=40, index=True)
+    seq: int
+    kind: str = Field(max_length=40)
+    at: datetime = _ts(nullable=False)
+    actor_id: str = Field(max_length=64)
+    actor_role: str = Field(max_length=32)
+    summary: str
+    window: str | None = Field(default=None, max_length=20)
+    deadline: datetime | None = _ts(nullable=True)
+    data: dict = Field(sa_column=Column(JSONB, nullable=False))
+
+
+class NotificationRow(SQLModel, table=True):
+    """Outbox: written in the same transaction as the transition that caused it."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", "idx", name="uq_notifications_case_seq_idx"),
+        Index("ix_notifications_status", "status", "created_at"),
+    )
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(), primary_key=True)
+    )
+    case_id: str = Field(foreign_key="cases.case_id", max_length=40)
+    seq: int
+    idx: int
+    recipient: str = Field(max_length=64)
+    channel: str = Field(max_length=20)
+    template: str = Field(max_length=40)
+    department: str | None = Field(default=None, max_length=64)
+    params: dict = Field(sa_column=Column(JSONB, nullable=False))
+    status: str = Field(default="pending", max_length=20)
+    created_at: datetime = _ts(nullable=False)
+    sent_at: datetime | None = _ts(nullable=True)
+
+
+class IntakeKey(SQLModel, table=True):
+    """Idempotency: one key (header or channel + client reference) maps to one case number."""
+
+    __tablename__ = "intake_keys"
+    key: str = Field(primary_key=True, max_length=300)
+    case_id: str = Field(max_length=40, unique=True)
+    request_hash: str = Field(max_length=64)
+    created_at: datetime = _ts(nullable=False)

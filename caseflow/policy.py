@@ -1,0 +1,266 @@
+"""The SLA policy table: versioned TOML files, validated when loaded.
+
+`PolicyBook` holds every version (the packaged ones plus those in `Settings.policy_dir`), so a
+case keeps the version it pinned at start even after a newer one is published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from datetime import date, time
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from caseflow.domain import (
+    CaseType,
+    Category,
+    Channel,
+    CustomerTier,
+    LadderStep,
+    PolicyRequest,
+    ResolvedPolicy,
+    Severity,
+    WindowName,
+)
+from caseflow.worktime import WorkCalendar, parse_duration
+
+PACKAGED_DIR = Path(__file__).parent / "policies"
+WINDOW_FIELDS = tuple(w.value for w in WindowName)
+
+
+class PolicyError(ValueError):
+    """A policy file is missing or invalid; the message says which file and what is wrong."""
+
+
+def _check_duration(value: str | None) -> str | None:
+    if value is not None:
+        parse_duration(value)
+    return value
+
+
+class BusinessHours(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: time = time(9, 0)
+    end: time = time(18, 0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BusinessHours:
+        if self.start >= self.end:
+            raise ValueError("business_hours.start must be before business_hours.end")
+        return self
+
+
+class CalendarOverrides(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    extra_holidays: list[date] = Field(default_factory=list)
+    extra_workdays: list[date] = Field(default_factory=list)
+
+
+class LadderRow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    level: int = Field(ge=1)
+    name: str
+    notify: str
+    acts_within: str | None = None
+    _dur = field_validator("acts_within")(_check_duration)
+
+
+class WindowRow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    case_type: CaseType
+    severity: Severity | Literal["*"] = "*"
+    tier: CustomerTier | Literal["*"] = "*"
+    channel: Channel | Literal["*"] = "*"
+    response: str | None = None
+    handling: str | None = None
+    feedback: str | None = None
+    follow_up: str | None = None
+    transfer: str | None = None
+    _dur = field_validator(*WINDOW_FIELDS)(_check_duration)
+
+    @property
+    def specificity(self) -> int:
+        return sum(1 for s in (self.severity, self.tier, self.channel) if s != "*")
+
+    def matches(self, req: PolicyRequest) -> bool:
+        return (
+            self.case_type == req.case_type
+            and self.severity in ("*", req.severity)
+            and self.tier in ("*", req.tier)
+            and self.channel in ("*", req.channel)
+        )
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: str = Field(min_length=1)
+    timezone: str = "Asia/Shanghai"
+    warn_ratio: float = Field(default=0.8, gt=0, lt=1)
+    business_hours: BusinessHours = Field(default_factory=BusinessHours)
+    calendar: CalendarOverrides = Field(default_factory=CalendarOverrides)
+    routing: dict[Category, str]
+    default_department: str = "customer_service"  # cases without a category (e.g. inquiries)
+    ladder: list[LadderRow] = Field(min_length=1)
+    windows: list[WindowRow] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(value)  # raises for an unknown zone
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> Policy:
+        levels = [row.level for row in self.ladder]
+        if levels != list(range(1, len(levels) + 1)):
+            raise ValueError(f"ladder levels must be 1, 2, 3... in order, got {levels}")
+        if self.ladder[-1].acts_within is not None:
+            raise ValueError("the top ladder level has nobody above it: leave acts_within out")
+        missing_routes = set(Category) - set(self.routing)
+        if missing_routes:
+            raise ValueError(f"routing has no department for {sorted(missing_routes)}")
+        ids = [row.id for row in self.windows]
+        if len(ids) != len(set(ids)):
+            raise ValueError("window row ids must be unique")
+        for case_type in CaseType:
+            defaults = [
+                r for r in self.windows if r.case_type == case_type and r.specificity == 0
+            ]
+            for name in WINDOW_FIELDS:
+                if not any(getattr(r, name) for r in defaults):
+                    raise ValueError(
+                        f"no default row (all selectors '*') sets {name!r} for {case_type.value}"
+                    )
+        return self
+
+    @cached_property
+    def calendar_model(self) -> WorkCalendar:
+        return WorkCalendar(
+            timezone=self.timezone,
+            business_start=self.business_hours.start,
+            business_end=self.business_hours.end,
+            extra_holidays=frozenset(self.calendar.extra_holidays),
+            extra_workdays=frozenset(self.calendar.extra_workdays),
+        )
+
+    def resolve(self, req: PolicyRequest) -> ResolvedPolicy:
+        rows = [r for r in self.windows if r.matches(req)]
+        # Stable sort: equal specificity keeps file order, so the later row wins below.
+        rows.sort(key=lambda r: r.specificity)
+        targets: dict[str, str] = {}
+        sources: dict[str, str] = {}
+        for row in rows:
+            for name in WINDOW_FIELDS:
+                value = getattr(row, name)
+                if value is not None:
+                    targets[name] = value
+                    sources[name] = row.id
+        department = self.routing.get(req.category) if req.category else None
+        department = department or self.default_department
+        return ResolvedPolicy(
+            version=self.version,
+            targets=targets,
+            warn_ratio=self.warn_ratio,
+            department=department,
+            ladder=[
+                LadderStep(r.level, r.name, r.notify, r.acts_within) for r in self.ladder
+            ],
+            sources=sources,
+        )
+
+
+def load_policy_file(path: Path) -> Policy:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PolicyError(f"cannot read policy file {path}: {exc}") from exc
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(file)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise PolicyError(f"invalid policy file {path}: {problems}") from exc
+    if policy.version != path.stem:
+        raise PolicyError(
+            f"policy file {path} declares version {policy.version!r}; name it "
+            f"{policy.version}.toml so versions stay unambiguous"
+        )
+    return policy
+
+
+def _version_key(version: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in version.replace("-", ".").split("."))
+
+
+class PolicyBook:
+    """Every known policy version; `active` is the one new cases pin."""
+
+    def __init__(self, policies: dict[str, Policy], active: str | None = None) -> None:
+        if not policies:
+            raise PolicyError("no policy files found")
+        self.policies = policies
+        chosen = active or max(policies, key=_version_key)
+        if chosen not in policies:
+            raise PolicyError(
+                f"configured policy version {chosen!r} not found; known: {sorted(policies)}"
+            )
+        self.active_version = chosen
+
+    @classmethod
+    def load(cls, extra_dir: Path | None = None, active: str | None = None) -> PolicyBook:
+        policies: dict[str, Policy] = {}
+        dirs = [PACKAGED_DIR] + ([extra_dir] if extra_dir else [])
+        for folder in dirs:
+            if not folder.is_dir():
+                raise PolicyError(f"policy directory {folder} does not exist")
+            for path in sorted(folder.glob("*.toml")):
+                policy = load_policy_file(path)
+                policies[policy.version] = policy  # a configured dir may override a version
+        return cls(policies, active)
+
+    @property
+    def active(self) -> Policy:
+        return self.policies[self.active_version]
+
+    def get(self, version: str | None) -> Policy:
+        if version is None:
+            return self.active
+        try:
+            return self.policies[version]
+        except KeyError:
+            raise PolicyError(f"policy version {version!r} is not loaded") from None
+
+    def fingerprint(self, version: str) -> str:
+        return hashlib.sha256(self.get(version).model_dump_json().encode()).hexdigest()[:12]
+
+    def resolve(self, req: PolicyRequest) -> ResolvedPolicy:
+        return self.get(req.version).resolve(req)
+
+
+_book: PolicyBook | None = None
+
+
+def get_policy_book() -> PolicyBook:
+    """The process-wide book, loaded once from Settings (startup fails loudly if invalid)."""
+    global _book
+    if _book is None:
+        from caseflow.settings import get_settings
+
+        settings = get_settings()
+        _book = PolicyBook.load(settings.policy_dir, settings.policy_version)
+    return _book
+
+
+def set_policy_book(book: PolicyBook | None) -> None:
+    """Install a book explicitly (tests, or a worker configured in code)."""
+    global _book
+    _book = book

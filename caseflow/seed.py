@@ -1,0 +1,78 @@
+"""Departments every installation needs, and the demo users `caseflow dev` creates.
+
+Demo tokens are public (printed and documented) and exist only where `seed_demo` ran: never in
+production, where `caseflow user add` issues random tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from caseflow.db.models import Department, User
+from caseflow.domain import Role
+from caseflow.security import hash_token
+
+DEPARTMENTS: dict[str, str] = {
+    "customer_service": "Customer service 客服部",
+    "product": "Product 产品部",
+    "marketing": "Marketing 市场部",
+    "policy": "Policy 政策部",
+    "network_ops": "Network operations 网络运维部",
+}
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    id: str
+    name: str
+    role: Role
+    department: str | None
+    token: str
+
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser("agent.cs", "Li Na (customer service agent)", Role.AGENT, "customer_service",
+             "demo-agent-cs"),
+    DemoUser("agent.product", "Wang Wei (product agent)", Role.AGENT, "product",
+             "demo-agent-product"),
+    DemoUser("agent.network", "Zhang Min (network agent)", Role.AGENT, "network_ops",
+             "demo-agent-network"),
+    DemoUser("supervisor", "Chen Jing (floor supervisor)", Role.SUPERVISOR, None,
+             "demo-supervisor"),
+    DemoUser("admin", "Admin", Role.ADMIN, None, "demo-admin"),
+    DemoUser("channel.hotline", "10000 hotline IVR", Role.CHANNEL, None, "demo-channel-hotline"),
+    DemoUser("channel.app", "Mobile app", Role.CHANNEL, None, "demo-channel-app"),
+)
+
+
+async def seed_departments(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        for dept_id, name in DEPARTMENTS.items():
+            await conn.execute(
+                insert(Department).values(id=dept_id, name=name).on_conflict_do_nothing()
+            )
+
+
+async def upsert_user(
+    engine: AsyncEngine, user_id: str, name: str, role: Role, department: str | None, token: str
+) -> None:
+    values = dict(
+        id=user_id, name=name, role=role.value, department=department,
+        token_hash=hash_token(token), active=True,
+    )
+    async with engine.begin() as conn:
+        stmt = insert(User).values(**values)
+        await conn.execute(
+            stmt.on_conflict_do_update(index_elements=["id"], set_=values)
+        )
+
+
+async def seed_demo(engine: AsyncEngine) -> tuple[DemoUser, ...]:
+    """Departments plus the demo users (idempotent: safe on every `caseflow dev`)."""
+    await seed_departments(engine)
+    for user in DEMO_USERS:
+        await upsert_user(engine, user.id, user.name, user.role, user.department, user.token)
+    return DEMO_USERS

@@ -1,0 +1,46 @@
+"""The one place configuration is read from (environment variables prefixed CASEFLOW_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CASEFLOW_", env_file=".env", extra="ignore")
+
+    # Where `caseflow dev` keeps the embedded Temporal database and PostgreSQL data.
+    data_dir: Path = Path(".caseflow")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "caseflow"
+    # The time-skipping test server cannot index custom search attributes; everything else can.
+    search_attributes: bool = True
+
+    # SQLAlchemy URL, e.g. postgresql+asyncpg://caseflow:secret@db:5432/caseflow
+    database_url: str = "postgresql+asyncpg://postgres@/postgres?host=/tmp"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    temporal_ui_url: str | None = "http://127.0.0.1:8233"
+
+    # Directory of extra/overriding policy files (<version>.toml); the packaged ones always load.
+    policy_dir: Path | None = None
+    # The version new cases pin; None = the highest version available.
+    policy_version: str | None = None
+
+    # Notes and descriptions are capped so no workflow payload nears Temporal's limits.
+    max_text_chars: int = Field(default=4000, ge=100, le=100_000)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    log_level: str = "INFO"
+    log_json: bool = False
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,32 @@
+"""The one way to connect to Temporal: same address, namespace and data converter everywhere."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+
+from caseflow.settings import Settings
+
+# Dataclasses with datetimes and enums round-trip exactly through pydantic's JSON.
+DATA_CONVERTER: DataConverter = pydantic_data_converter
+
+# Custom search attributes (name -> Temporal type), registered by `caseflow dev` on the dev
+# server and by the admin tools in production, so cases are findable in the Temporal UI/CLI.
+SEARCH_ATTRIBUTE_TYPES: dict[str, str] = {
+    "CaseType": "Keyword",
+    "Priority": "Keyword",
+    "Phase": "Keyword",
+    "Department": "Keyword",
+    "Assignee": "Keyword",
+    "EscalationLevel": "Int",
+    "NextDeadline": "Datetime",
+}
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=DATA_CONVERTER,
+    )

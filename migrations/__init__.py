@@ -1,0 +1,1 @@
+"""Alembic migrations for the caseflow read model (see caseflow.db.migrate)."""

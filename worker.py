@@ -1,0 +1,74 @@
+"""The caseflow worker: runs every case workflow and the activities they call.
+
+Scale out by starting more workers on the same task queue (`python -m worker`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.clock import ClockActivities
+from activities.records import RecordActivities
+from caseflow.db import make_engine
+from caseflow.logging import setup_logging
+from caseflow.policy import PolicyBook, get_policy_book
+from caseflow.settings import Settings, get_settings
+from caseflow.temporal import connect
+from workflows.registry import WORKFLOWS
+
+log = logging.getLogger("caseflow.worker")
+
+
+def build_worker(
+    client: Client,
+    engine: AsyncEngine,
+    task_queue: str,
+    book: PolicyBook | None = None,
+) -> Worker:
+    """A worker with every workflow and activity registered (also used by the tests)."""
+    clock = ClockActivities(book)
+    records = RecordActivities(engine)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS.values()),
+        activities=[*clock.all(), *records.all()],
+        # Activities are async: they run on the event loop, no thread pool needed.
+        max_concurrent_activities=200,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    book = get_policy_book()  # fails loudly at start if the policy files are invalid
+    client = await connect(settings)
+    engine = make_engine(settings.database_url)
+    worker = build_worker(client, engine, settings.task_queue, book)
+    log.info(
+        "worker started",
+        extra={
+            "task_queue": settings.task_queue,
+            "temporal": settings.temporal_address,
+            "policy_version": book.active_version,
+        },
+    )
+    try:
+        await worker.run()
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    settings = get_settings()
+    setup_logging(settings)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_worker(settings))
+
+
+if __name__ == "__main__":
+    main()

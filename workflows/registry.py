@@ -1,0 +1,10 @@
+"""Which workflow class runs which case type (used by the worker and the API)."""
+
+from __future__ import annotations
+
+from caseflow.domain import CaseType
+from workflows.complaint import ComplaintWorkflow
+
+WORKFLOWS = {
+    CaseType.COMPLAINT: ComplaintWorkflow,
+}
