@@ -104,9 +104,14 @@ class NotificationRow(SQLModel, table=True):
     template: str = Field(max_length=40)
     department: str | None = Field(default=None, max_length=64)
     params: dict = Field(sa_column=Column(JSONB, nullable=False))
-    status: str = Field(default="pending", max_length=20)
+    status: str = Field(default="pending", max_length=20)  # pending / sent / failed
     created_at: datetime = _ts(nullable=False)
     sent_at: datetime | None = _ts(nullable=True)
+    attempts: int = 0
+    language: str = Field(default="zh", max_length=8)
+    subject: str | None = None  # rendered by the delivery worker from the channel's template
+    body: str | None = None
+    last_error: str | None = None
 
 
 class IntakeKey(SQLModel, table=True):
@@ -117,3 +122,19 @@ class IntakeKey(SQLModel, table=True):
     case_id: str = Field(max_length=40, unique=True)
     request_hash: str = Field(max_length=64)
     created_at: datetime = _ts(nullable=False)
+
+
+class Subscription(SQLModel, table=True):
+    """The provisioning side an unsubscribe acts on (a stand-in for the BSS/CRM)."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("phone", "service", name="uq_subscriptions_phone_service"),)
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(), primary_key=True)
+    )
+    phone: str = Field(max_length=32, index=True)
+    service: str = Field(max_length=40)  # voice / sms / data / vas:<name> / account
+    status: str = Field(default="active", max_length=20)  # active / terminated
+    monthly_fee_cents: int = 0
+    terminated_at: datetime | None = _ts(nullable=True)
+    terminated_by_case: str | None = Field(default=None, max_length=40)
