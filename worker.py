@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.cases import CaseActivities
 from activities.clock import ClockActivities
 from activities.records import RecordActivities
 from caseflow.db import make_engine
 from caseflow.logging import setup_logging
 from caseflow.policy import PolicyBook, get_policy_book
+from caseflow.provisioning import PostgresProvisioning, ProvisioningPort
 from caseflow.settings import Settings, get_settings
 from caseflow.temporal import connect
 from workflows.registry import WORKFLOWS
@@ -30,15 +32,17 @@ def build_worker(
     engine: AsyncEngine,
     task_queue: str,
     book: PolicyBook | None = None,
+    provisioning: ProvisioningPort | None = None,
 ) -> Worker:
     """A worker with every workflow and activity registered (also used by the tests)."""
     clock = ClockActivities(book)
     records = RecordActivities(engine)
+    cases = CaseActivities(engine, provisioning or PostgresProvisioning(engine))
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS.values()),
-        activities=[*clock.all(), *records.all()],
+        activities=[*clock.all(), *records.all(), *cases.all()],
         # Activities are async: they run on the event loop, no thread pool needed.
         max_concurrent_activities=200,
     )

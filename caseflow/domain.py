@@ -31,6 +31,9 @@ class Phase(StrEnum):
     WAITING_CUSTOMER = "waiting_customer"  # information requested; handling clock paused
     RESOLVED = "resolved"  # result recorded, waiting to be delivered (feedback window)
     FEEDBACK_GIVEN = "feedback_given"  # result delivered, waiting for the callback (follow-up)
+    AWAITING_CONSENT = "awaiting_consent"  # unsubscribe: waiting for the customer's 二次确认
+    TERMINATING = "terminating"  # unsubscribe: consent given, services being terminated
+    UNDER_REVIEW = "under_review"  # unsubscribe: done and notified, supervisor review (复核)
     ARCHIVED = "archived"  # closed for good
 
 
@@ -50,6 +53,7 @@ class Category(StrEnum):
     MARKETING = "marketing"
     POLICY = "policy"
     NETWORK = "network"
+    RULES = "rules"  # a question or complaint about business rules
 
 
 class Channel(StrEnum):
@@ -81,6 +85,9 @@ class WindowName(StrEnum):
     FEEDBACK = "feedback"  # resolved -> result delivered to the customer
     FOLLOW_UP = "follow_up"  # feedback -> satisfaction callback recorded
     TRANSFER = "transfer"  # transferred -> taken up by the new department
+    FIRST_ANSWER = "first_answer"  # inquiry: accepted -> first answer to the customer
+    CONSENT = "consent"  # unsubscribe: consent requested -> customer confirms (else closes)
+    REVIEW = "review"  # unsubscribe: terminated -> supervisor review recorded
 
 
 class WindowState(StrEnum):
@@ -93,6 +100,17 @@ class WindowState(StrEnum):
 
 
 OPEN_WINDOW_STATES = frozenset({WindowState.RUNNING, WindowState.PAUSED, WindowState.BREACHED})
+
+
+class Outcome(StrEnum):
+    """How an archived case ended."""
+
+    RESOLVED = "resolved"
+    CONVERTED = "converted"  # inquiry turned into a complaint
+    TERMINATED = "terminated"  # unsubscribe carried out and reviewed
+    NOT_CONFIRMED = "not_confirmed"  # unsubscribe: no consent within its window
+    DECLINED = "declined"  # unsubscribe: the customer said no at the confirmation step
+    CLOSED = "closed"  # closed without a callback (inquiries)
 
 
 class Satisfaction(StrEnum):
@@ -252,6 +270,10 @@ class CaseState:
     client_reference: str | None = None
     links: dict[str, str] = field(default_factory=dict)  # e.g. {"converted_from": "INQ-..."}
     extra: dict[str, str] = field(default_factory=dict)  # type-specific fields
+    outcome: Outcome | None = None
+    services: list[str] = field(default_factory=list)  # unsubscribe: what to stop
+    termination: dict[str, str] | None = None  # unsubscribe: per-service result, times
+    review: dict[str, str] | None = None  # unsubscribe: the supervisor's 复核
 
 
 @dataclass
@@ -304,6 +326,7 @@ class CaseInput:
     search_attributes: bool = True
     extra: dict[str, str] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
+    services: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -390,8 +413,84 @@ class AcknowledgeAction:
     comment: str = ""
 
 
+@dataclass
+class AnswerAction:
+    """Inquiry: the first answer given to the customer (e.g. on the phone)."""
+
+    actor: Actor
+    answer: str
+
+
+@dataclass
+class FirstContactResolveAction:
+    """Inquiry: answered and closed in one step at intake; feedback is recorded with it."""
+
+    actor: Actor
+    answer: str
+
+
+@dataclass
+class ConvertAction:
+    """Inquiry -> complaint when the customer turns out to be aggrieved."""
+
+    actor: Actor
+    category: Category
+    severity: Severity
+    reason: str
+
+
+@dataclass
+class CloseAction:
+    actor: Actor
+    reason: str
+
+
+@dataclass
+class ConsentAction:
+    """Unsubscribe: the customer's explicit second confirmation (二次确认), or a refusal."""
+
+    actor: Actor
+    comment: str = ""
+
+
+@dataclass
+class ReviewAction:
+    """Unsubscribe: the supervisor's review (复核): approve, or send it back."""
+
+    actor: Actor
+    approved: bool
+    comment: str = ""
+
+
+@dataclass
+class RetryAction:
+    actor: Actor
+    comment: str = ""
+
+
+@dataclass
+class CaseNumberRequest:
+    case_type: CaseType
+    at: datetime
+
+
+@dataclass
+class TerminationRequest:
+    case_id: str
+    phone: str
+    services: list[str]
+
+
+@dataclass
+class TerminationResult:
+    results: dict[str, str]  # service -> "terminated" / "already_terminated"
+    completed_at: datetime
+
+
 # Activity names, so workflow modules never import activity code (and its database stack).
 class ActivityName:
     RESOLVE_POLICY = "resolve_policy"
     PLAN_WINDOW = "plan_window"
     RECORD_TRANSITION = "record_transition"
+    ALLOCATE_CASE_NUMBER = "allocate_case_number"
+    TERMINATE_SERVICES = "terminate_services"

@@ -30,6 +30,21 @@ from caseflow.worktime import WorkCalendar, parse_duration
 
 PACKAGED_DIR = Path(__file__).parent / "policies"
 WINDOW_FIELDS = tuple(w.value for w in WindowName)
+# Windows each case type must have a default target for (the others are optional).
+REQUIRED_WINDOWS: dict[CaseType, tuple[WindowName, ...]] = {
+    CaseType.COMPLAINT: (
+        WindowName.RESPONSE, WindowName.HANDLING, WindowName.FEEDBACK,
+        WindowName.FOLLOW_UP, WindowName.TRANSFER,
+    ),
+    CaseType.INQUIRY: (
+        WindowName.RESPONSE, WindowName.HANDLING, WindowName.FEEDBACK,
+        WindowName.FOLLOW_UP, WindowName.TRANSFER,
+    ),
+    CaseType.UNSUBSCRIBE: (
+        WindowName.RESPONSE, WindowName.CONSENT, WindowName.HANDLING,
+        WindowName.REVIEW, WindowName.TRANSFER,
+    ),
+}
 
 
 class PolicyError(ValueError):
@@ -76,16 +91,21 @@ class WindowRow(BaseModel):
     severity: Severity | Literal["*"] = "*"
     tier: CustomerTier | Literal["*"] = "*"
     channel: Channel | Literal["*"] = "*"
+    category: Category | Literal["*"] = "*"
     response: str | None = None
     handling: str | None = None
     feedback: str | None = None
     follow_up: str | None = None
     transfer: str | None = None
+    first_answer: str | None = None
+    consent: str | None = None
+    review: str | None = None
     _dur = field_validator(*WINDOW_FIELDS)(_check_duration)
 
     @property
     def specificity(self) -> int:
-        return sum(1 for s in (self.severity, self.tier, self.channel) if s != "*")
+        selectors = (self.severity, self.tier, self.channel, self.category)
+        return sum(1 for s in selectors if s != "*")
 
     def matches(self, req: PolicyRequest) -> bool:
         return (
@@ -93,6 +113,7 @@ class WindowRow(BaseModel):
             and self.severity in ("*", req.severity)
             and self.tier in ("*", req.tier)
             and self.channel in ("*", req.channel)
+            and self.category in ("*", req.category)
         )
 
 
@@ -133,10 +154,11 @@ class Policy(BaseModel):
             defaults = [
                 r for r in self.windows if r.case_type == case_type and r.specificity == 0
             ]
-            for name in WINDOW_FIELDS:
-                if not any(getattr(r, name) for r in defaults):
+            for name in REQUIRED_WINDOWS[case_type]:
+                if not any(getattr(r, name.value) for r in defaults):
                     raise ValueError(
-                        f"no default row (all selectors '*') sets {name!r} for {case_type.value}"
+                        f"no default row (all selectors '*') sets {name.value!r} "
+                        f"for {case_type.value}"
                     )
         return self
 

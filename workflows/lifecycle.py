@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         FeedbackAction,
         NoteAction,
         NotificationRequest,
+        Outcome,
         Phase,
         PlanRequest,
         PlanResult,
@@ -94,7 +95,8 @@ class CaseLifecycle:
 
     # action name -> phases in which the action is allowed (subclasses define their own table)
     ALLOWED: dict[str, frozenset[Phase]] = {}
-    FIRST_WINDOW = WindowName.RESPONSE
+    # Windows whose clocks start at intake.
+    OPEN_AT_INTAKE: tuple[WindowName, ...] = (WindowName.RESPONSE,)
 
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
@@ -119,6 +121,7 @@ class CaseLifecycle:
             client_reference=inp.client_reference,
             links=dict(inp.links),
             extra=dict(inp.extra),
+            services=list(inp.services),
         )
         self._opened = False
         self._changes = 0  # bumped by every transition so the clock loop re-plans
@@ -137,7 +140,8 @@ class CaseLifecycle:
         self.policy = await self._resolve_policy(self.inp.policy_version)
         self.state.policy_version = self.policy.version
         self.state.department = self.policy.department
-        window = await self._open_window(self.FIRST_WINDOW)
+        opened = [await self._open_window(name) for name in self.OPEN_AT_INTAKE]
+        window = opened[0]  # policy validation guarantees the first intake window's target
         self._opened = True
         await self._commit(
             [
@@ -203,7 +207,9 @@ class CaseLifecycle:
             if w.warned_at is None and w.warn_at is not None and w.warn_at <= horizon:
                 await self._warn(w, now)
             if w.due_at is not None and w.due_at <= horizon:
-                await self._breach(w, now)
+                await self._on_due(w, now)
+                if self.state.phase == Phase.ARCHIVED:
+                    return
         esc = self.state.escalation
         if esc.next_at is not None and esc.next_at <= horizon:
             await self._climb(now, reason=f"nobody acted on the {esc.window} breach in time")
@@ -227,6 +233,10 @@ class CaseLifecycle:
             ],
             [self._internal(recipient, "warning", window=w.name.value, due=w.due_at.isoformat())],
         )
+
+    async def _on_due(self, w: Window, now) -> None:
+        """A window reached its deadline. Default: breach and escalate; types may override."""
+        await self._breach(w, now)
 
     async def _breach(self, w: Window, now) -> None:
         w.state = WindowState.BREACHED
@@ -318,12 +328,16 @@ class CaseLifecycle:
             start_to_close_timeout=CLOCK_TIMEOUT,
         )
 
-    async def _open_window(self, name: WindowName) -> Window:
+    async def _open_window(self, name: WindowName) -> Window | None:
+        """Start a window's clock; None when the policy sets no target for it (optional)."""
         assert self.policy is not None
+        target = self.policy.targets.get(name.value)
+        if target is None:
+            return None
         now = workflow.now()
         w = Window(
             name=name,
-            target=self.policy.targets[name.value],
+            target=target,
             state=WindowState.RUNNING,
             opened_at=now,
             segments=[Segment(start=now)],
@@ -486,6 +500,7 @@ class CaseLifecycle:
                 await self._open_window(WindowName.HANDLING)
             self.state.assignee = a.actor.user_id
             self.state.phase = Phase.IN_PROGRESS
+            notifications = await self._on_accepted(a)
             handling = self.state.windows[WindowName.HANDLING.value]
             await self._commit(
                 [
@@ -497,9 +512,14 @@ class CaseLifecycle:
                         window=WindowName.HANDLING,
                         deadline=handling.due_at,
                     )
-                ]
+                ],
+                notifications,
             )
             return self.state
+
+    async def _on_accepted(self, a: AcceptAction) -> list[NotificationRequest]:
+        """Type-specific steps when an agent accepts (e.g. start more windows)."""
+        return []
 
     @accept.validator
     def _validate_accept(self, a: AcceptAction) -> None:
@@ -809,22 +829,30 @@ class CaseLifecycle:
                 window=WindowName.FOLLOW_UP,
                 satisfaction=a.satisfaction.value,
             )
-            await self._archive([callback])
+            await self._archive([callback], outcome=Outcome.RESOLVED)
             return self.state
 
     @callback.validator
     def _validate_callback(self, a: CallbackAction) -> None:
         self._check("callback", a.actor, ACTING_ROLES)
 
-    async def _archive(self, events: list[AuditEvent], summary: str = "case archived") -> None:
+    async def _archive(
+        self,
+        events: list[AuditEvent],
+        *,
+        outcome: Outcome,
+        summary: str = "case archived",
+        notifications: list[NotificationRequest] = (),
+    ) -> None:
+        self.state.outcome = outcome
         for w in list(self.state.windows.values()):
             if w.is_open:
                 self._close_window(w.name, cancelled=True)
         self.state.escalation.next_at = None
         self.state.phase = Phase.ARCHIVED
         self.state.closed_at = workflow.now()
-        events.append(self._event("archived", SYSTEM_ACTOR, summary))
-        await self._commit(events)
+        events.append(self._event("archived", SYSTEM_ACTOR, summary, outcome=outcome.value))
+        await self._commit(events, notifications)
 
     @workflow.update
     async def acknowledge(self, a: AcknowledgeAction) -> CaseState:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from caseflow.domain import CaseType
 from workflows.complaint import ComplaintWorkflow
+from workflows.inquiry import InquiryWorkflow
+from workflows.unsubscribe import UnsubscribeWorkflow
 
 WORKFLOWS = {
     CaseType.COMPLAINT: ComplaintWorkflow,
+    CaseType.INQUIRY: InquiryWorkflow,
+    CaseType.UNSUBSCRIBE: UnsubscribeWorkflow,
 }
