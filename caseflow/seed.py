@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from caseflow.db.models import Department, User
+from caseflow.db.models import Department, Subscription, User
 from caseflow.domain import Role
 from caseflow.security import hash_token
 
@@ -70,9 +70,32 @@ async def upsert_user(
         )
 
 
+# Demo customers' services, for unsubscribe cases: (phone, service, monthly fee in cents).
+DEMO_SUBSCRIPTIONS: tuple[tuple[str, str, int], ...] = (
+    ("13800138000", "voice", 3800),
+    ("13800138000", "sms", 500),
+    ("13800138000", "data", 5000),
+    ("13800138000", "vas:music", 1000),
+    ("13900139000", "voice", 3800),
+    ("13900139000", "data", 3000),
+    ("13900139000", "vas:video", 1500),
+)
+
+
+async def seed_demo_subscriptions(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        for phone, service, fee in DEMO_SUBSCRIPTIONS:
+            await conn.execute(
+                insert(Subscription)
+                .values(phone=phone, service=service, status="active", monthly_fee_cents=fee)
+                .on_conflict_do_nothing(constraint="uq_subscriptions_phone_service")
+            )
+
+
 async def seed_demo(engine: AsyncEngine) -> tuple[DemoUser, ...]:
-    """Departments plus the demo users (idempotent: safe on every `caseflow dev`)."""
+    """Departments, demo users and demo subscriptions (idempotent: safe on every start)."""
     await seed_departments(engine)
     for user in DEMO_USERS:
         await upsert_user(engine, user.id, user.name, user.role, user.department, user.token)
+    await seed_demo_subscriptions(engine)
     return DEMO_USERS
