@@ -3,12 +3,13 @@ depends on calendar data or policy files that may have changed since."""
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
 
 from caseflow.domain import (
     ActivityName,
+    InstantRequest,
     PlanRequest,
     PlanResult,
     PolicyRequest,
@@ -55,5 +56,10 @@ class ClockActivities:
             target_seconds=target.amount.total_seconds(),
         )
 
+    @activity.defn(name=ActivityName.NEXT_WORKING_INSTANT)
+    async def next_working_instant(self, req: InstantRequest) -> datetime:
+        calendar = self.book.get(req.policy_version).calendar_model
+        return calendar.next_working_instant(req.at).astimezone(UTC)
+
     def all(self) -> list:
-        return [self.resolve_policy, self.plan_window]
+        return [self.resolve_policy, self.plan_window, self.next_working_instant]

@@ -99,6 +99,7 @@ class RecordActivities:
                         params=note.params,
                         status="pending",
                         created_at=last.at,
+                        not_before=note.not_before,
                     )
                     .on_conflict_do_nothing(constraint="uq_notifications_case_seq_idx")
                 )

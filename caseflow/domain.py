@@ -192,6 +192,7 @@ class LadderStep:
     name: str
     notify: str  # who is alerted on reaching this level (e.g. "team_lead")
     acts_within: str | None  # time this level has before the next climbs; None = top
+    business_hours_only: bool = False  # deliver this level's alerts in business hours only
 
 
 @dataclass
@@ -225,6 +226,12 @@ class PlanRequest:
     warn_ratio: float
     now: datetime
     used_segments: list[Segment] = field(default_factory=list)
+
+
+@dataclass
+class InstantRequest:
+    policy_version: str
+    at: datetime
 
 
 @dataclass
@@ -296,6 +303,7 @@ class NotificationRequest:
     template: str  # e.g. "escalation", "warning", "feedback"
     department: str | None = None
     params: dict[str, str] = field(default_factory=dict)
+    not_before: datetime | None = None  # held back until then (recipient's business hours)
 
 
 @dataclass
@@ -492,5 +500,6 @@ class ActivityName:
     RESOLVE_POLICY = "resolve_policy"
     PLAN_WINDOW = "plan_window"
     RECORD_TRANSITION = "record_transition"
+    NEXT_WORKING_INSTANT = "next_working_instant"
     ALLOCATE_CASE_NUMBER = "allocate_case_number"
     TERMINATE_SERVICES = "terminate_services"

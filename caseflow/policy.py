@@ -81,6 +81,8 @@ class LadderRow(BaseModel):
     name: str
     notify: str
     acts_within: str | None = None
+    # Alerts to this level wait for its business hours (e.g. a manager is not paged at 3 am).
+    business_hours_only: bool = False
     _dur = field_validator("acts_within")(_check_duration)
 
 
@@ -192,7 +194,8 @@ class Policy(BaseModel):
             warn_ratio=self.warn_ratio,
             department=department,
             ladder=[
-                LadderStep(r.level, r.name, r.notify, r.acts_within) for r in self.ladder
+                LadderStep(r.level, r.name, r.notify, r.acts_within, r.business_hours_only)
+                for r in self.ladder
             ],
             sources=sources,
         )

@@ -165,6 +165,14 @@ class WorkCalendar:
         """Total time of the unit's kind across several (start, end) clock segments."""
         return sum((self.elapsed(a, b, unit) for a, b in segments), timedelta(0))
 
+    def next_working_instant(self, at: datetime, unit: Unit = Unit.WORKING_HOURS) -> datetime:
+        """`at` itself if it lies in working time, else the start of the next working period."""
+        _require_aware(at)
+        if unit is Unit.CALENDAR:
+            return at
+        lo, _ = next(self.intervals(unit, at))
+        return lo
+
     def is_working_instant(self, at: datetime, unit: Unit) -> bool:
         """True if `at` lies in working time (an interval's closing instant counts as inside)."""
         if unit is Unit.CALENDAR:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         CustomerResponseAction,
         Escalation,
         FeedbackAction,
+        InstantRequest,
         NoteAction,
         NotificationRequest,
         Outcome,
@@ -276,16 +277,22 @@ class CaseLifecycle:
                     level=str(esc.level),
                 )
             )
-            notifications.append(
-                self._internal(
-                    step.notify,
-                    "escalation",
-                    level=str(esc.level),
-                    level_name=step.name,
-                    window=str(esc.window),
-                    reason=reason,
-                )
+            alert = self._internal(
+                step.notify,
+                "escalation",
+                level=str(esc.level),
+                level_name=step.name,
+                window=str(esc.window),
+                reason=reason,
             )
+            if step.business_hours_only:
+                alert.not_before = await workflow.execute_local_activity(
+                    ActivityName.NEXT_WORKING_INSTANT,
+                    InstantRequest(policy_version=self.policy.version, at=now),
+                    result_type=datetime,
+                    start_to_close_timeout=CLOCK_TIMEOUT,
+                )
+            notifications.append(alert)
         step = ladder[esc.level - 1]
         esc.next_at = (
             (await self._plan(step.acts_within, now, [])).due_at if step.acts_within else None

@@ -112,6 +112,7 @@ class NotificationRow(SQLModel, table=True):
     subject: str | None = None  # rendered by the delivery worker from the channel's template
     body: str | None = None
     last_error: str | None = None
+    not_before: datetime | None = _ts(nullable=True)  # delivery waits until then
 
 
 class IntakeKey(SQLModel, table=True):
