@@ -15,14 +15,16 @@ from temporalio.worker import Worker
 
 from activities.cases import CaseActivities
 from activities.clock import ClockActivities
+from activities.maintenance import MaintenanceActivities
 from activities.records import RecordActivities
 from caseflow.db import make_engine
 from caseflow.logging import setup_logging
 from caseflow.policy import PolicyBook, get_policy_book
 from caseflow.provisioning import PostgresProvisioning, ProvisioningPort
+from caseflow.schedules import ensure_schedules
 from caseflow.settings import Settings, get_settings
 from caseflow.temporal import connect
-from workflows.registry import WORKFLOWS
+from workflows.registry import ALL_WORKFLOWS
 
 log = logging.getLogger("caseflow.worker")
 
@@ -38,11 +40,12 @@ def build_worker(
     clock = ClockActivities(book)
     records = RecordActivities(engine)
     cases = CaseActivities(engine, provisioning or PostgresProvisioning(engine))
+    maintenance = MaintenanceActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=list(WORKFLOWS.values()),
-        activities=[*clock.all(), *records.all(), *cases.all()],
+        workflows=ALL_WORKFLOWS,
+        activities=[*clock.all(), *records.all(), *cases.all(), *maintenance.all()],
         # Activities are async: they run on the event loop, no thread pool needed.
         max_concurrent_activities=200,
     )
@@ -52,6 +55,8 @@ async def run_worker(settings: Settings) -> None:
     book = get_policy_book()  # fails loudly at start if the policy files are invalid
     client = await connect(settings)
     engine = make_engine(settings.database_url)
+    if settings.schedules:
+        await ensure_schedules(client, settings)
     worker = build_worker(client, engine, settings.task_queue, book)
     log.info(
         "worker started",

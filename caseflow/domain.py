@@ -495,6 +495,13 @@ class TerminationResult:
     completed_at: datetime
 
 
+@dataclass
+class RetentionRequest:
+    run_key: str
+    cutoff: datetime
+    batch: int = 500
+
+
 # Activity names, so workflow modules never import activity code (and its database stack).
 class ActivityName:
     RESOLVE_POLICY = "resolve_policy"
@@ -502,4 +509,6 @@ class ActivityName:
     RECORD_TRANSITION = "record_transition"
     NEXT_WORKING_INSTANT = "next_working_instant"
     ALLOCATE_CASE_NUMBER = "allocate_case_number"
+    GENERATE_MONTHLY_REPORT = "generate_monthly_report"
+    ANONYMISE_EXPIRED = "anonymise_expired"
     TERMINATE_SERVICES = "terminate_services"

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=4000, ge=100, le=100_000)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
+    # Records are kept at least 3 years (规范 §4.2), then anonymised by a Temporal Schedule.
+    retention_days: int = Field(default=3 * 365, ge=1)
+    # Create the report and retention Schedules when the worker starts.
+    schedules: bool = True
+
     log_level: str = "INFO"
     log_json: bool = False
 

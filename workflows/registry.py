@@ -5,6 +5,7 @@ from __future__ import annotations
 from caseflow.domain import CaseType
 from workflows.complaint import ComplaintWorkflow
 from workflows.inquiry import InquiryWorkflow
+from workflows.maintenance import MonthlyReportWorkflow, RetentionWorkflow
 from workflows.unsubscribe import UnsubscribeWorkflow
 
 WORKFLOWS = {
@@ -12,3 +13,6 @@ WORKFLOWS = {
     CaseType.INQUIRY: InquiryWorkflow,
     CaseType.UNSUBSCRIBE: UnsubscribeWorkflow,
 }
+
+# Everything the worker runs: the case workflows plus the scheduled housekeeping.
+ALL_WORKFLOWS = [*WORKFLOWS.values(), MonthlyReportWorkflow, RetentionWorkflow]

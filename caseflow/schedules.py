@@ -1,0 +1,67 @@
+"""The Temporal Schedules caseflow relies on, created idempotently at worker start."""
+
+from __future__ import annotations
+
+import logging
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleRange,
+    ScheduleSpec,
+)
+
+from caseflow.settings import Settings
+from workflows.maintenance import (
+    MonthlyReportInput,
+    MonthlyReportWorkflow,
+    RetentionInput,
+    RetentionWorkflow,
+)
+
+log = logging.getLogger(__name__)
+MONTHLY_REPORT_ID = "caseflow-monthly-report"
+RETENTION_ID = "caseflow-retention"
+
+
+async def ensure_schedules(client: Client, settings: Settings) -> None:
+    tz = "Asia/Shanghai"
+    schedules = {
+        # 01:00 on the 1st of each month: last month's statistics.
+        MONTHLY_REPORT_ID: Schedule(
+            action=ScheduleActionStartWorkflow(
+                MonthlyReportWorkflow.run, MonthlyReportInput(),
+                id=f"{MONTHLY_REPORT_ID}-run", task_queue=settings.task_queue,
+            ),
+            spec=ScheduleSpec(
+                calendars=[ScheduleCalendarSpec(
+                    day_of_month=[ScheduleRange(1)], hour=[ScheduleRange(1)],
+                    minute=[ScheduleRange(0)], second=[ScheduleRange(0)],
+                )],
+                time_zone_name=tz,
+            ),
+        ),
+        # 03:00 every day: anonymise what passed the retention period.
+        RETENTION_ID: Schedule(
+            action=ScheduleActionStartWorkflow(
+                RetentionWorkflow.run, RetentionInput(settings.retention_days),
+                id=f"{RETENTION_ID}-run", task_queue=settings.task_queue,
+            ),
+            spec=ScheduleSpec(
+                calendars=[ScheduleCalendarSpec(
+                    hour=[ScheduleRange(3)], minute=[ScheduleRange(0)],
+                    second=[ScheduleRange(0)],
+                )],
+                time_zone_name=tz,
+            ),
+        ),
+    }
+    for schedule_id, schedule in schedules.items():
+        try:
+            await client.create_schedule(schedule_id, schedule)
+            log.info("schedule created", extra={"schedule": schedule_id})
+        except ScheduleAlreadyRunningError:
+            log.debug("schedule exists", extra={"schedule": schedule_id})
