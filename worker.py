@@ -23,7 +23,7 @@ from caseflow.policy import PolicyBook, get_policy_book
 from caseflow.provisioning import PostgresProvisioning, ProvisioningPort
 from caseflow.schedules import ensure_schedules
 from caseflow.settings import Settings, get_settings
-from caseflow.temporal import connect
+from caseflow.temporal import connect, metrics_runtime
 from workflows.registry import ALL_WORKFLOWS
 
 log = logging.getLogger("caseflow.worker")
@@ -53,7 +53,12 @@ def build_worker(
 
 async def run_worker(settings: Settings) -> None:
     book = get_policy_book()  # fails loudly at start if the policy files are invalid
-    client = await connect(settings)
+    runtime = (
+        metrics_runtime(settings.worker_metrics_address)
+        if settings.worker_metrics_address
+        else None
+    )
+    client = await connect(settings, runtime)
     engine = make_engine(settings.database_url)
     if settings.schedules:
         await ensure_schedules(client, settings)

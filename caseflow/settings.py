@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # Create the report and retention Schedules when the worker starts.
     schedules: bool = True
 
+    # host:port where the worker exposes the Temporal SDK's Prometheus metrics (None = off).
+    worker_metrics_address: str | None = None
+
     log_level: str = "INFO"
     log_json: bool = False
 
