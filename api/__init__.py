@@ -1,0 +1,1 @@
+"""The caseflow HTTP API (FastAPI) and the supervisors' pages."""

@@ -1,0 +1,81 @@
+"""Annotated dependencies: settings, database, Temporal client, the signed-in user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+
+from caseflow.db.models import User
+from caseflow.domain import Actor, Role
+from caseflow.policy import PolicyBook
+from caseflow.security import hash_token
+from caseflow.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="A user's access token")
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_engine(request: Request) -> AsyncEngine:
+    return request.app.state.engine
+
+
+def get_temporal(request: Request) -> Client:
+    return request.app.state.temporal
+
+
+def get_book(request: Request) -> PolicyBook:
+    return request.app.state.book
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+BookDep = Annotated[PolicyBook, Depends(get_book)]
+
+
+async def current_user(
+    engine: EngineDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing bearer token: send 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(User).where(User.token_hash == hash_token(credentials.credentials))
+            )
+        ).first()
+    if row is None or not row.active:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "unknown or inactive token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return User.model_validate(row._mapping)
+
+
+UserDep = Annotated[User, Depends(current_user)]
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user_id=user.id, role=Role(user.role), name=user.name, department=user.department)
+
+
+def require_role(user: User, roles: frozenset[Role], what: str) -> None:
+    if Role(user.role) not in roles:
+        allowed = ", ".join(sorted(r.value for r in roles))
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"role '{user.role}' may not {what} (allowed: {allowed})"
+        )

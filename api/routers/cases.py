@@ -1,0 +1,307 @@
+"""Cases: intake, detail, timeline, Temporal history, and the floor list."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from pydantic import TypeAdapter
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import (
+    EngineDep,
+    SettingsDep,
+    TemporalDep,
+    UserDep,
+    actor_of,
+    require_role,
+)
+from api.errors import ServiceUnavailable
+from api.permissions import CREATE_ROLES, HISTORY_ROLES
+from api.schemas import (
+    CaseCreate,
+    CaseList,
+    CaseSummary,
+    CaseView,
+    TimelineEvent,
+    case_view,
+)
+from caseflow.case_numbers import allocate_case_number
+from caseflow.db.models import CaseEventRow, CaseRow, IntakeKey, User
+from caseflow.domain import (
+    OPEN_PHASES,
+    CaseInput,
+    CaseState,
+    CaseType,
+    Customer,
+    Phase,
+    Role,
+)
+from workflows.registry import WORKFLOWS
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+_state = TypeAdapter(CaseState)
+# Long enough for the intake's policy, deadline and read-model write; short enough to answer.
+START_TIMEOUT_S = 30
+
+
+async def load_state(engine, case_id: str) -> CaseState:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(select(CaseRow.state).where(CaseRow.case_id == case_id))
+        ).first()
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"case {case_id} not found")
+    return _state.validate_python(row.state)
+
+
+def check_can_read(user: User, state: CaseState) -> None:
+    if user.role == Role.AGENT.value and state.department != user.department:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"case {state.case_id} belongs to department '{state.department}'; agents see "
+            "only their own department's cases",
+        )
+
+
+def _request_hash(body: CaseCreate) -> str:
+    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+
+
+async def _case_id_for(engine, key: str | None, body: CaseCreate) -> tuple[str, bool]:
+    """The case number for this intake; (number, True) when the key was seen before."""
+    now = datetime.now(UTC)
+    if key is None:
+        return await allocate_case_number(engine, body.type, now), False
+    digest = _request_hash(body)
+    async with engine.begin() as conn:
+        existing = (
+            await conn.execute(select(IntakeKey).where(IntakeKey.key == key))
+        ).first()
+        if existing is None:
+            candidate = await allocate_case_number(conn, body.type, now)
+            await conn.execute(
+                insert(IntakeKey)
+                .values(key=key, case_id=candidate, request_hash=digest, created_at=now)
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+            # A concurrent request with the same key may have won the insert: read it back.
+            existing = (
+                await conn.execute(select(IntakeKey).where(IntakeKey.key == key))
+            ).first()
+            replay = existing.case_id != candidate
+        else:
+            replay = True
+    if existing.request_hash != digest:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"Idempotency-Key '{key}' was already used for a different request "
+            f"(case {existing.case_id})",
+        )
+    return existing.case_id, replay
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CaseView,
+    summary="File a case",
+    description="Starts the case's workflow and returns it once the intake is recorded. "
+    "Send an `Idempotency-Key` header (or a `client_reference`) so that a retried request "
+    "returns the same case instead of opening a second one (201 first, 200 on replays).",
+    responses={200: {"description": "The case this Idempotency-Key already opened"}},
+)
+async def create_case(
+    body: CaseCreate,
+    response: Response,
+    user: UserDep,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> CaseView:
+    require_role(user, CREATE_ROLES, "file cases")
+    if len(body.description) > settings.max_text_chars:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"description is longer than {settings.max_text_chars} characters",
+        )
+    workflow_cls = WORKFLOWS.get(body.type)
+    if workflow_cls is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"case type '{body.type}' is not supported"
+        )
+    key = idempotency_key or (
+        f"{body.channel.value}:{body.client_reference}" if body.client_reference else None
+    )
+    case_id, replay = await _case_id_for(engine, key, body)
+    inp = CaseInput(
+        case_id=case_id,
+        case_type=body.type,
+        customer=Customer(
+            name=body.customer.name,
+            phone=body.customer.phone,
+            customer_id=body.customer.customer_id,
+            tier=body.customer.tier,
+        ),
+        channel=body.channel,
+        reply_channel=body.reply_channel,
+        description=body.description,
+        created_by=actor_of(user),
+        category=body.category,
+        severity=body.severity,
+        client_reference=body.client_reference,
+        search_attributes=settings.search_attributes,
+        services=list(body.services),
+    )
+    start = WithStartWorkflowOperation(
+        workflow_cls.run,
+        inp,
+        id=case_id,
+        task_queue=settings.task_queue,
+        # Same id while running -> the same workflow; a closed one is never started again.
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+    try:
+        state = await asyncio.wait_for(
+            temporal.execute_update_with_start_workflow(
+                workflow_cls.opened, start_workflow_operation=start
+            ),
+            START_TIMEOUT_S,
+        )
+    except (WorkflowAlreadyStartedError, WorkflowUpdateFailedError):
+        state = await load_state(engine, case_id)  # already finished: the recorded case
+    except RPCError as err:
+        if err.status == RPCStatusCode.ALREADY_EXISTS:
+            state = await load_state(engine, case_id)
+        else:
+            raise
+    except TimeoutError:
+        raise ServiceUnavailable(
+            f"case {case_id} was accepted but its intake is not recorded yet (is a worker "
+            "running?); retry with the same Idempotency-Key to get it"
+        ) from None
+    response.status_code = status.HTTP_200_OK if replay else status.HTTP_201_CREATED
+    response.headers["Location"] = f"/api/v1/cases/{case_id}"
+    return case_view(state, Role(user.role))
+
+
+@router.get("/{case_id}", response_model=CaseView, summary="A case's current state")
+async def get_case(case_id: str, user: UserDep, engine: EngineDep) -> CaseView:
+    state = await load_state(engine, case_id)
+    check_can_read(user, state)
+    return case_view(state, Role(user.role))
+
+
+@router.get(
+    "/{case_id}/timeline",
+    response_model=list[TimelineEvent],
+    summary="The case's audit trail",
+    description="Every transition, window, pause, warning, breach and escalation, in order.",
+)
+async def get_timeline(case_id: str, user: UserDep, engine: EngineDep) -> list[TimelineEvent]:
+    state = await load_state(engine, case_id)
+    check_can_read(user, state)
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(CaseEventRow)
+                .where(CaseEventRow.case_id == case_id)
+                .order_by(CaseEventRow.seq)
+            )
+        ).all()
+    return [TimelineEvent.model_validate(r._mapping) for r in rows]
+
+
+@router.get(
+    "/{case_id}/history",
+    summary="Temporal's event history of the case (supervisors)",
+    description="The workflow's full event history as Temporal's JSON.",
+)
+async def get_history(
+    case_id: str, user: UserDep, engine: EngineDep, temporal: TemporalDep
+) -> dict:
+    require_role(user, HISTORY_ROLES, "read the Temporal history")
+    await load_state(engine, case_id)
+    history = await temporal.get_workflow_handle(case_id).fetch_history()
+    return history.to_json_dict()
+
+
+@router.get("", response_model=CaseList, summary="List and filter cases (read model)")
+async def list_cases(
+    user: UserDep,
+    engine: EngineDep,
+    type: Annotated[CaseType | None, Query(description="complaint / inquiry / unsubscribe")] = None,  # noqa: A002
+    phase: Annotated[list[Phase] | None, Query(description="repeatable; default: any")] = None,
+    open_only: Annotated[bool, Query(description="only cases not yet archived")] = False,
+    department: Annotated[str | None, Query(max_length=64)] = None,
+    assignee: Annotated[str | None, Query(max_length=64)] = None,
+    overdue: Annotated[bool | None, Query(description="breached or past a deadline")] = None,
+    escalation_level_min: Annotated[int | None, Query(ge=1, le=10)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> CaseList:
+    now = datetime.now(UTC)
+    conditions = []
+    if user.role == Role.AGENT.value:
+        if department and department != user.department:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, "agents see only their own department's cases"
+            )
+        department = user.department
+    if type:
+        conditions.append(CaseRow.case_type == type.value)
+    if phase:
+        conditions.append(CaseRow.phase.in_([p.value for p in phase]))
+    if open_only:
+        conditions.append(CaseRow.phase.in_([p.value for p in OPEN_PHASES]))
+    if department:
+        conditions.append(CaseRow.department == department)
+    if assignee:
+        conditions.append(CaseRow.assignee == assignee)
+    overdue_clause = or_(CaseRow.breached, CaseRow.next_deadline < now)
+    if overdue is True:
+        conditions.append(overdue_clause)
+    elif overdue is False:
+        conditions.append(~overdue_clause)
+    if escalation_level_min:
+        conditions.append(CaseRow.escalation_level >= escalation_level_min)
+    where = and_(*conditions) if conditions else True
+    columns = [
+        CaseRow.case_id, CaseRow.case_type.label("type"), CaseRow.phase, CaseRow.category,
+        CaseRow.severity, CaseRow.tier, CaseRow.department, CaseRow.assignee,
+        CaseRow.escalation_level, CaseRow.breached, CaseRow.warned, CaseRow.next_deadline,
+        CaseRow.next_window, CaseRow.opened_at, CaseRow.updated_at, CaseRow.closed_at,
+    ]
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                select(*columns)
+                .where(where)
+                .order_by(
+                    CaseRow.breached.desc(),
+                    CaseRow.next_deadline.asc().nulls_last(),
+                    CaseRow.opened_at.desc(),
+                )
+                .limit(limit)
+                .offset(offset)
+            )
+        ).all()
+        total = (
+            await conn.execute(select(func.count()).select_from(CaseRow).where(where))
+        ).scalar_one()
+    return CaseList(
+        items=[CaseSummary.model_validate(r._mapping) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
