@@ -141,7 +141,11 @@ class CaseLifecycle:
         self.policy = await self._resolve_policy(self.inp.policy_version)
         self.state.policy_version = self.policy.version
         self.state.department = self.policy.department
-        opened = [await self._open_window(name) for name in self.OPEN_AT_INTAKE]
+        # Intake clocks start when the case was filed, not when the first task got to them.
+        opened = [
+            await self._open_window(name, at=self.state.opened_at)
+            for name in self.OPEN_AT_INTAKE
+        ]
         window = opened[0]  # policy validation guarantees the first intake window's target
         self._opened = True
         await self._commit(
@@ -213,7 +217,9 @@ class CaseLifecycle:
                     return
         esc = self.state.escalation
         if esc.next_at is not None and esc.next_at <= horizon:
-            await self._climb(now, reason=f"nobody acted on the {esc.window} breach in time")
+            # Anchored on the instant the climb was due, so the ladder never drifts.
+            reason = f"nobody acted on the {esc.window} breach in time"
+            await self._climb(esc.next_at, reason=reason)
 
     def _windows_in_order(self) -> list[Window]:
         order = list(WindowName)
@@ -252,10 +258,11 @@ class CaseLifecycle:
         self.state.escalation.window = w.name
         self.state.escalation.acknowledged_by = None
         self.state.escalation.acknowledged_at = None
-        await self._climb(now, reason=f"{w.name.value} window breached", first=breach)
+        await self._climb(w.due_at, reason=f"{w.name.value} window breached", first=breach)
 
-    async def _climb(self, now, *, reason: str, first: AuditEvent | None = None) -> None:
-        """Move the case one level up the ladder, notify that level, arm the next climb."""
+    async def _climb(self, anchor, *, reason: str, first: AuditEvent | None = None) -> None:
+        """Move the case one level up the ladder, notify that level, and arm the next climb
+        at `anchor` (the instant this step was due) + the new level's time."""
         assert self.policy is not None
         esc = self.state.escalation
         ladder = self.policy.ladder
@@ -288,14 +295,14 @@ class CaseLifecycle:
             if step.business_hours_only:
                 alert.not_before = await workflow.execute_local_activity(
                     ActivityName.NEXT_WORKING_INSTANT,
-                    InstantRequest(policy_version=self.policy.version, at=now),
+                    InstantRequest(policy_version=self.policy.version, at=workflow.now()),
                     result_type=datetime,
                     start_to_close_timeout=CLOCK_TIMEOUT,
                 )
             notifications.append(alert)
         step = ladder[esc.level - 1]
         esc.next_at = (
-            (await self._plan(step.acts_within, now, [])).due_at if step.acts_within else None
+            (await self._plan(step.acts_within, anchor, [])).due_at if step.acts_within else None
         )
         await self._commit(events, notifications)
 
@@ -335,13 +342,13 @@ class CaseLifecycle:
             start_to_close_timeout=CLOCK_TIMEOUT,
         )
 
-    async def _open_window(self, name: WindowName) -> Window | None:
-        """Start a window's clock; None when the policy sets no target for it (optional)."""
+    async def _open_window(self, name: WindowName, at=None) -> Window | None:
+        """Start a window's clock (now, or at `at`); None when the policy sets no target."""
         assert self.policy is not None
         target = self.policy.targets.get(name.value)
         if target is None:
             return None
-        now = workflow.now()
+        now = at or workflow.now()
         w = Window(
             name=name,
             target=target,
