@@ -35,6 +35,7 @@ def build_worker(
     task_queue: str,
     book: PolicyBook | None = None,
     provisioning: ProvisioningPort | None = None,
+    **options,
 ) -> Worker:
     """A worker with every workflow and activity registered (also used by the tests)."""
     clock = ClockActivities(book)
@@ -48,6 +49,7 @@ def build_worker(
         activities=[*clock.all(), *records.all(), *cases.all(), *maintenance.all()],
         # Activities are async: they run on the event loop, no thread pool needed.
         max_concurrent_activities=200,
+        **options,
     )
 
 
