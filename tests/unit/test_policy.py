@@ -1,0 +1,125 @@
+"""The policy table: the packaged defaults match the standards, and bad files fail loudly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from caseflow.domain import (
+    CaseType,
+    Category,
+    Channel,
+    CustomerTier,
+    PolicyRequest,
+    Severity,
+)
+from caseflow.policy import PACKAGED_DIR, PolicyBook, PolicyError, load_policy_file
+
+BOOK = PolicyBook.load()
+DEFAULT = (PACKAGED_DIR / "2026.1.toml").read_text(encoding="utf-8")
+
+
+def resolve(case_type=CaseType.COMPLAINT, severity=None, tier=CustomerTier.STANDARD,
+            category=None, channel=Channel.WEB):
+    return BOOK.resolve(PolicyRequest(None, case_type, severity, tier, category, channel))
+
+
+@pytest.mark.parametrize(
+    ("severity", "handling"),
+    [(Severity.GENERAL, "3wd"), (Severity.MAJOR, "5wd"), (Severity.ESPECIALLY_MAJOR, "10wd"),
+     (Severity.URGENT, "24h")],
+)
+def test_complaint_handling_by_severity(severity, handling):
+    resolved = resolve(severity=severity, category=Category.SERVICE)
+    assert resolved.targets["handling"] == handling
+    assert resolved.targets["response"] == "24h"
+    assert resolved.targets["feedback"] == "24h" and resolved.targets["follow_up"] == "48h"
+    assert resolved.targets["transfer"] == "1h"
+
+
+def test_green_channel_and_sources():
+    resolved = resolve(severity=Severity.MAJOR, tier=CustomerTier.VIP)
+    assert resolved.targets["response"] == "12h"
+    assert resolved.sources["response"] == "complaint-vip"
+    assert resolved.sources["handling"] == "complaint-major"
+    assert resolved.sources["feedback"] == "complaint-default"
+
+
+def test_inquiry_and_unsubscribe_windows():
+    phone = resolve(CaseType.INQUIRY, channel=Channel.PHONE)
+    assert phone.targets["response"] == "5m" and phone.targets["first_answer"] == "30m"
+    assert phone.targets["handling"] == "24h" and phone.targets["feedback"] == "2wd"
+    assert "first_answer" not in resolve(CaseType.INQUIRY).targets
+    assert resolve(CaseType.INQUIRY, category=Category.RULES).targets["handling"] == "48h"
+    unsub = resolve(CaseType.UNSUBSCRIBE)
+    assert unsub.targets["response"] == "24h" and unsub.targets["handling"] == "72h"
+    assert unsub.targets["consent"] == "24h"
+
+
+@pytest.mark.parametrize(
+    ("category", "department"),
+    [(Category.SERVICE, "customer_service"), (Category.PRODUCT, "product"),
+     (Category.MARKETING, "marketing"), (Category.POLICY, "policy"),
+     (None, "customer_service")],
+)
+def test_routing(category, department):
+    assert resolve(category=category, severity=Severity.GENERAL).department == department
+
+
+def test_ladder():
+    ladder = resolve().ladder
+    assert [s.level for s in ladder] == [1, 2, 3, 4]
+    assert ladder[1].notify == "team_lead" and ladder[1].acts_within == "4h"
+    assert ladder[-1].acts_within is None and ladder[-1].business_hours_only
+
+
+def write(tmp_path: Path, version: str, text: str) -> Path:
+    path = tmp_path / f"{version}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('handling = "5wd"', 'handling = "5 weeks"'), "invalid duration"),
+        (("level = 2\n", "level = 3\n"), "ladder levels"),
+        (('notify = "manager"', 'notify = "manager"\nacts_within = "1h"'), "top ladder level"),
+        (('marketing = "marketing"\n', ""), "routing has no department"),
+        (('consent = "24h"', 'consent_x = "24h"'), "consent_x"),
+        (('timezone = "Asia/Shanghai"', 'timezone = "Mars/Olympus"'), "timezone"),
+        (("warn_ratio = 0.8", "warn_ratio = 1.5"), "warn_ratio"),
+        (("[business_hours]", "[business_hours"), "cannot read"),
+    ],
+)
+def test_invalid_policies_are_refused_with_a_clear_message(tmp_path, change, message):
+    old, new = change
+    assert old in DEFAULT
+    text = DEFAULT.replace('version = "2026.1"', 'version = "7.1"').replace(old, new, 1)
+    with pytest.raises(PolicyError, match=message):
+        load_policy_file(write(tmp_path, "7.1", text))
+
+
+def test_a_case_type_without_a_default_window_is_refused(tmp_path):
+    text = DEFAULT.replace('version = "2026.1"', 'version = "7.2"').replace(
+        'consent = "24h"       #', '#', 1)
+    with pytest.raises(PolicyError, match="'consent' for unsubscribe"):
+        load_policy_file(write(tmp_path, "7.2", text))
+
+
+def test_file_name_must_match_the_version(tmp_path):
+    with pytest.raises(PolicyError, match="name it 2026.1.toml"):
+        load_policy_file(write(tmp_path, "other", DEFAULT))
+
+
+def test_versions_newest_active_and_pinned_ones_kept(tmp_path):
+    write(tmp_path, "2026.2", DEFAULT.replace('version = "2026.1"', 'version = "2026.2"'))
+    book = PolicyBook.load(tmp_path)
+    assert book.active_version == "2026.2"
+    assert book.get("2026.1").version == "2026.1"
+    assert PolicyBook.load(tmp_path, active="2026.1").active_version == "2026.1"
+    with pytest.raises(PolicyError, match="not found"):
+        PolicyBook.load(tmp_path, active="1999.1")
+    with pytest.raises(PolicyError, match="not loaded"):
+        book.get("1999.1")
