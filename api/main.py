@@ -108,10 +108,13 @@ def create_app(
     return app
 
 
-def _app_from_environment() -> FastAPI:
+def __getattr__(name: str) -> FastAPI:
+    """`api.main:app` for uvicorn, built on first use from the environment, so importing this
+    module (tests, tools) neither reads settings nor reconfigures logging."""
+    if name != "app":
+        raise AttributeError(name)
+    global app
     settings = get_settings()
     setup_logging(settings)
-    return create_app(settings)
-
-
-app = _app_from_environment()
+    app = create_app(settings)
+    return app

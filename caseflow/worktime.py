@@ -34,8 +34,9 @@ class Unit(StrEnum):
     WORKING_HOURS = "working_hours"
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d|wd|wh)\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|wd|wh)\s*$")
 _SCALE = {
+    "s": (timedelta(seconds=1), Unit.CALENDAR),
     "m": (timedelta(minutes=1), Unit.CALENDAR),
     "h": (timedelta(hours=1), Unit.CALENDAR),
     "d": (timedelta(days=1), Unit.CALENDAR),
@@ -61,7 +62,7 @@ def parse_duration(text: str) -> Duration:
     match = _DURATION.match(text)
     if not match:
         raise ValueError(
-            f"invalid duration {text!r}: use a number followed by m, h, d (calendar time), "
+            f"invalid duration {text!r}: use a number followed by s, m, h, d (calendar time), "
             "wh (working hours) or wd (working days), e.g. '24h' or '3wd'"
         )
     number, suffix = match.groups()

@@ -124,7 +124,8 @@ class CaseLifecycle:
             extra=dict(inp.extra),
             services=list(inp.services),
         )
-        self._opened = False
+        self._opened = False  # policy pinned, intake windows armed
+        self._recorded = False  # the intake is in the read model (read-your-writes for the API)
         self._changes = 0  # bumped by every transition so the clock loop re-plans
         self._lock = asyncio.Lock()  # one transition at a time (handlers and timers)
 
@@ -171,6 +172,7 @@ class CaseLifecycle:
                 ),
             ],
         )
+        self._recorded = True
 
     async def _drive(self) -> None:
         while self.state.phase != Phase.ARCHIVED:
@@ -499,7 +501,7 @@ class CaseLifecycle:
     @workflow.update
     async def opened(self) -> CaseState:
         """Returns once the intake is recorded: the API's read-your-writes for creation."""
-        await workflow.wait_condition(lambda: self._opened and self.state.seq > 0)
+        await workflow.wait_condition(lambda: self._recorded)
         return self.state
 
     # ------------------------------------------------------------------ agent actions
