@@ -19,6 +19,7 @@ from activities.maintenance import MaintenanceActivities
 from activities.records import RecordActivities
 from caseflow.db import make_engine
 from caseflow.logging import setup_logging
+from caseflow.notify.delivery import start_delivery_task
 from caseflow.policy import PolicyBook, get_policy_book
 from caseflow.provisioning import PostgresProvisioning, ProvisioningPort
 from caseflow.schedules import ensure_schedules
@@ -65,6 +66,8 @@ async def run_worker(settings: Settings) -> None:
     if settings.schedules:
         await ensure_schedules(client, settings)
     worker = build_worker(client, engine, settings.task_queue, book)
+    # The outbox is delivered next to the worker; several workers share it safely.
+    delivery = start_delivery_task(engine)
     log.info(
         "worker started",
         extra={
@@ -76,6 +79,7 @@ async def run_worker(settings: Settings) -> None:
     try:
         await worker.run()
     finally:
+        delivery.cancel()
         await engine.dispose()
 
 

@@ -1,0 +1,1 @@
+"""Notifications: templates per channel and language, and the outbox delivery worker."""
