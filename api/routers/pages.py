@@ -39,6 +39,18 @@ from workflows.registry import WORKFLOWS
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+
+
+def _when(value) -> str:
+    """ISO timestamps as people read them (UTC, to the second)."""
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+templates.env.filters["when"] = _when
 COOKIE = "caseflow_token"
 REFRESH_SECONDS = 15
 PAGE_SIZE = 100
