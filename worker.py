@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
@@ -20,7 +21,7 @@ from activities.records import RecordActivities
 from caseflow.db import make_engine
 from caseflow.logging import setup_logging
 from caseflow.notify.delivery import start_delivery_task
-from caseflow.policy import PolicyBook, get_policy_book
+from caseflow.policy import PolicyBook, PolicyError, get_policy_book
 from caseflow.provisioning import PostgresProvisioning, ProvisioningPort
 from caseflow.schedules import ensure_schedules
 from caseflow.settings import Settings, get_settings
@@ -86,8 +87,12 @@ async def run_worker(settings: Settings) -> None:
 def main() -> None:
     settings = get_settings()
     setup_logging(settings)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_worker(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_worker(settings))
+    except PolicyError as exc:
+        log.error("cannot start: %s", exc)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from caseflow.db.models import CaseEventRow, CaseRow, User
+from caseflow.db.models import CaseEventRow, CaseRow, MonthlyReport, User
 from caseflow.domain import (
     OPEN_PHASES,
     AcknowledgeAction,
@@ -367,9 +367,16 @@ async def reports_page(
         ("callback coverage", report.callback_coverage, TARGETS["callback_coverage"]),
         ("satisfaction", report.satisfaction_rate, TARGETS["satisfaction_rate"]),
     ]
+    async with _engine(request).connect() as conn:
+        stored = (
+            await conn.execute(
+                select(MonthlyReport.month, MonthlyReport.generated_at)
+                .order_by(MonthlyReport.month.desc()).limit(24)
+            )
+        ).all()
     return _render(
         request, "reports.html", user=user, r=report, month=month, period_label=label,
-        headline=headline,
+        headline=headline, stored=stored,
         max_cat=max([n for *_, n in report.by_category] or [1]),
         max_dept=max([n for *_, n in report.by_department] or [1]),
     )
@@ -387,4 +394,21 @@ async def reports_csv(
         report_csv(report),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/reports/monthly/{month}.csv")
+async def monthly_report_csv(request: Request, user: PageUser, month: str) -> Response:
+    """The statistics report the monthly Schedule stored (附件一 §7.1)."""
+    async with _engine(request).connect() as conn:
+        row = (
+            await conn.execute(select(MonthlyReport).where(MonthlyReport.month == month))
+        ).first()
+    if row is None:
+        raise HTTPException(404, f"no stored report for {month}; reports are generated on "
+                                 "the 1st of the following month")
+    return Response(
+        row.csv,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="caseflow-monthly-{month}.csv"'},
     )

@@ -123,3 +123,20 @@ def test_versions_newest_active_and_pinned_ones_kept(tmp_path):
         PolicyBook.load(tmp_path, active="1999.1")
     with pytest.raises(PolicyError, match="not loaded"):
         book.get("1999.1")
+
+
+def test_an_invalid_policy_stops_the_worker_at_start_with_a_clear_error(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    text = DEFAULT.replace('version = "2026.1"', 'version = "7.9"').replace(
+        'handling = "5wd"', 'handling = "five days"')
+    write(tmp_path, "7.9", text)
+    env = {**os.environ, "CASEFLOW_POLICY_DIR": str(tmp_path),
+           "CASEFLOW_TEMPORAL_ADDRESS": "127.0.0.1:1"}
+    done = subprocess.run([sys.executable, "-m", "worker"], env=env, capture_output=True,
+                          text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 2
+    assert "7.9.toml" in done.stderr and "invalid duration 'five days'" in done.stderr
+    assert "Traceback" not in done.stderr
