@@ -148,6 +148,8 @@ def start_embedded_postgres(pgdata: Path):
 
     pgdata = pgdata.resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    # get_server() caches a handle per directory; after a stop it must really start again.
+    embedded_postgres.PostgresServer._instances.pop(pgdata, None)
     try:
         server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
     except Exception as exc:  # noqa: BLE001 - report any start failure with its log
