@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
 from api.routers import actions, cases, health, me, metrics, pages, policy
+from api.schemas import ERROR_RESPONSES
 from caseflow.db import make_engine
 from caseflow.logging import setup_logging
 from caseflow.policy import PolicyBook, get_policy_book
@@ -99,7 +100,7 @@ def create_app(
     )
     install_error_handlers(app)
     for router in (cases.router, actions.router, policy.router, me.router):
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(pages.router)

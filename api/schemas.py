@@ -352,3 +352,20 @@ class UserView(BaseModel):
     name: str
     role: str
     department: str | None
+
+
+class ErrorBody(BaseModel):
+    detail: str
+    reason: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing or unknown bearer token"},
+    403: {"model": ErrorBody, "description": "The role or department may not do this"},
+    404: {"model": ErrorBody, "description": "Unknown case"},
+    409: {"model": ErrorBody, "description": "Not allowed in the case's current state"},
+    413: {"model": ErrorBody, "description": "Request body too large"},
+    422: {"model": ErrorBody, "description": "Invalid input; `detail` says what is wrong"},
+    503: {"model": ErrorBody, "description": "Temporal or PostgreSQL unreachable; retry"},
+}

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel
 from sqlalchemy import select
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
 from api.deps import EngineDep, SettingsDep, TemporalDep, UserDep, actor_of, require_role
 from api.errors import ServiceUnavailable
@@ -172,7 +173,7 @@ def _make_route(action: str, spec: ActionSpec):
             new_state = await asyncio.wait_for(
                 handle.execute_update(update, message), ACTION_TIMEOUT_S
             )
-        except TimeoutError:
+        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
             raise ServiceUnavailable(
                 f"case {case_id} did not answer within {ACTION_TIMEOUT_S} s (is a worker "
                 "running?); the action may still apply: check the case before retrying"
@@ -216,9 +217,4 @@ for _action, _spec in ACTIONS.items():
         response_model=CaseView,
         summary=_spec.summary,
         name=f"action_{_action}",
-        responses={
-            403: {"description": "Role or department not allowed"},
-            404: {"description": "Unknown case"},
-            409: {"description": "The action does not fit the case's phase"},
-        },
     )

@@ -11,7 +11,11 @@ from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from pydantic import TypeAdapter
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
-from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.client import (
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -185,7 +189,7 @@ async def create_case(
             state = await load_state(engine, case_id)
         else:
             raise
-    except TimeoutError:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise ServiceUnavailable(
             f"case {case_id} was accepted but its intake is not recorded yet (is a worker "
             "running?); retry with the same Idempotency-Key to get it"
