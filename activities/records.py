@@ -51,13 +51,25 @@ def case_row_values(state: CaseState) -> dict:
     )
 
 
+def _storable(value):
+    """Defence in depth: PostgreSQL text cannot hold NUL, and a record that can never be
+    written would stall its case forever. The API already refuses NUL; this strips any."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
 class RecordActivities:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
     @activity.defn(name=ActivityName.RECORD_TRANSITION)
     async def record_transition(self, req: RecordRequest) -> None:
-        values = case_row_values(req.state)
+        values = _storable(case_row_values(req.state))
         upsert = insert(CaseRow).values(**values)
         upsert = upsert.on_conflict_do_update(
             index_elements=[CaseRow.case_id],
@@ -77,10 +89,10 @@ class RecordActivities:
                         at=event.at,
                         actor_id=event.actor_id,
                         actor_role=event.actor_role,
-                        summary=event.summary,
+                        summary=_storable(event.summary),
                         window=event.window,
                         deadline=event.deadline,
-                        data=event.data,
+                        data=_storable(event.data),
                     )
                     .on_conflict_do_nothing(constraint="uq_case_events_case_seq")
                 )
@@ -96,7 +108,7 @@ class RecordActivities:
                         channel=note.channel,
                         template=note.template,
                         department=note.department,
-                        params=note.params,
+                        params=_storable(note.params),
                         status="pending",
                         created_at=last.at,
                         not_before=note.not_before,

@@ -7,11 +7,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
-from api.routers import actions, cases, health, me, metrics, pages, policy
+from api.routers import actions, cases, codec, health, me, metrics, pages, policy
 from api.schemas import ERROR_RESPONSES
 from caseflow.db import make_engine
 from caseflow.logging import setup_logging
@@ -25,7 +26,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 class BodyLimit:
     """Refuse request bodies over the limit with 413 before they are parsed (or reach a
-    workflow), whether or not the client declared a Content-Length."""
+    workflow), whether or not the client declared a Content-Length; and NUL in the URL."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -34,6 +35,10 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            # NUL cannot be stored or matched in PostgreSQL text: refuse it as invalid input.
+            await _reply(send, 422, b'{"detail": "invalid request: NUL character in the URL"}')
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
@@ -56,13 +61,15 @@ class BodyLimit:
             await self._too_large(send)
 
     async def _too_large(self, send: Send) -> None:
-        body = (
-            b'{"detail": "request body larger than %d bytes"}' % self.max_bytes
-        )
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        await _reply(send, 413, b'{"detail": "request body larger than %d bytes"}'
+                     % self.max_bytes)
+
+
+async def _reply(send: Send, status: int, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class _TooLarge(Exception):
@@ -101,6 +108,16 @@ def create_app(
     install_error_handlers(app)
     for router in (cases.router, actions.router, policy.router, me.router):
         app.include_router(router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    app.include_router(codec.router, responses=ERROR_RESPONSES)
+    if settings.temporal_ui_url:
+        # The Temporal UI calls the codec endpoint from the browser, with the user's token.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[settings.temporal_ui_url.rstrip("/")],
+            allow_methods=["POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+            allow_credentials=True,
+        )
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(pages.router)

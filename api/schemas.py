@@ -19,6 +19,7 @@ from caseflow.domain import (
     Severity,
     WindowState,
 )
+from caseflow.pii import UNMASKED_ROLES
 
 MAX_TEXT = 4000  # Settings.max_text_chars default; the route re-checks against Settings
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
@@ -26,8 +27,27 @@ OptionalText = Annotated[str, Field(max_length=MAX_TEXT)]
 SERVICE_PATTERN = re.compile(r"^(voice|sms|data|account|vas:[a-z0-9_-]{1,32})$")
 
 
+def _no_nul(value: Any, where: str = "body") -> None:
+    """PostgreSQL text cannot hold NUL: refuse it here instead of failing in an activity."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(f"{where} contains a NUL character")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(key, where)
+            _no_nul(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for item in value:
+            _no_nul(item, where)
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_is_storable(cls, data: Any) -> Any:
+        _no_nul(data)
+        return data
 
 
 # ------------------------------------------------------------------ intake
@@ -263,7 +283,7 @@ def case_view(state: CaseState, role: Role, now: datetime | None = None) -> Case
         "tier": state.customer.tier.value,
     }
     # Intake channels file cases but have no need to read personal data back.
-    if role == Role.CHANNEL:
+    if role not in UNMASKED_ROLES:
         customer["phone"] = mask(customer["phone"])
         customer["customer_id"] = mask(customer["customer_id"], 2, 2)
     esc = state.escalation

@@ -118,27 +118,21 @@ async def build_report(
             params,
         )
         report.windows = [WindowFigure(*r) for r in rows]
-        rows = await conn.execute(
-            text(
-                f"""
-                SELECT case_type, coalesce(category, '-'), count(*) FROM cases
-                WHERE {_PERIOD} GROUP BY 1, 2 ORDER BY 1, 3 DESC
-                """
-            ),
-            params,
-        )
-        report.by_category = [tuple(r) for r in rows]
-        rows = await conn.execute(
-            text(
-                f"""
-                SELECT case_type, coalesce(department, '-'), count(*) FROM cases
-                WHERE {_PERIOD} GROUP BY 1, 2 ORDER BY 1, 3 DESC
-                """
-            ),
-            params,
-        )
-        report.by_department = [tuple(r) for r in rows]
+        report.by_category = await _breakdown(conn, "category", params)
+        report.by_department = await _breakdown(conn, "department", params)
     return report
+
+
+async def _breakdown(conn, column: str, params: dict) -> list[tuple[str, str, int]]:
+    """Cases per type and `column` (a fixed column name, never user input)."""
+    rows = await conn.execute(
+        text(
+            f"SELECT case_type, coalesce({column}, '-'), count(*) FROM cases "
+            f"WHERE {_PERIOD} GROUP BY 1, 2 ORDER BY 1, 3 DESC"
+        ),
+        params,
+    )
+    return [tuple(r) for r in rows]
 
 
 def report_csv(report: Report) -> str:

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     # host:port where the worker exposes the Temporal SDK's Prometheus metrics (None = off).
     worker_metrics_address: str | None = None
 
+    # AES-256-GCM keys for Temporal payloads, "id:base64,id:base64" (first = active; keep old
+    # ids listed to read older payloads). Unset = payloads are stored in clear.
+    payload_keys: str | None = Field(default=None, repr=False)
+
     log_level: str = "INFO"
     log_json: bool = False
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
@@ -30,10 +32,21 @@ def metrics_runtime(bind_address: str) -> Runtime:
     return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind_address)))
 
 
+def data_converter(settings: Settings) -> DataConverter:
+    """The converter every client and worker uses: payloads encrypted when keys are set."""
+    if not settings.payload_keys:
+        return DATA_CONVERTER
+    from caseflow.codec import EncryptionCodec, parse_keys
+
+    return dataclasses.replace(
+        DATA_CONVERTER, payload_codec=EncryptionCodec(parse_keys(settings.payload_keys))
+    )
+
+
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter(settings),
         runtime=runtime,
     )

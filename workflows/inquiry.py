@@ -30,34 +30,23 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows.complaint import ComplaintWorkflow
-from workflows.lifecycle import ACTING_ROLES, RECORD_RETRY, CaseLifecycle
-
-_ANY_OPEN = frozenset(set(Phase) - {Phase.ARCHIVED})
-_BEFORE_RESOLUTION = frozenset(
-    {Phase.NEW, Phase.IN_PROGRESS, Phase.TRANSFERRED, Phase.WAITING_CUSTOMER}
+from workflows.lifecycle import (
+    ACTING_ROLES,
+    ANY_OPEN,
+    HANDLING_ACTIONS,
+    RECORD_RETRY,
+    CaseLifecycle,
 )
 
 
 @workflow.defn
 class InquiryWorkflow(CaseLifecycle):
     ALLOWED = {
-        "accept": frozenset({Phase.NEW, Phase.TRANSFERRED}),
-        "note": _ANY_OPEN,
-        "transfer": frozenset({Phase.NEW, Phase.IN_PROGRESS, Phase.TRANSFERRED}),
-        "assign": _ANY_OPEN,
-        "request_info": frozenset({Phase.IN_PROGRESS}),
-        "customer_reply": frozenset({Phase.WAITING_CUSTOMER}),
-        "reclassify": _BEFORE_RESOLUTION,
+        **HANDLING_ACTIONS,
         "answer": frozenset({Phase.IN_PROGRESS, Phase.WAITING_CUSTOMER}),
-        "resolve": frozenset({Phase.IN_PROGRESS}),
         "resolve_at_intake": frozenset({Phase.NEW}),
-        "feedback": frozenset({Phase.RESOLVED}),
-        "confirm": frozenset({Phase.FEEDBACK_GIVEN}),
-        "dispute": frozenset({Phase.FEEDBACK_GIVEN}),
-        "callback": frozenset({Phase.FEEDBACK_GIVEN}),
         "close": frozenset({Phase.FEEDBACK_GIVEN}),
-        "convert": _ANY_OPEN,
-        "acknowledge": _ANY_OPEN,
+        "convert": ANY_OPEN,
     }
 
     @workflow.run

@@ -76,6 +76,28 @@ CUSTOMER_ROLES = frozenset({Role.CHANNEL, Role.AGENT, Role.SUPERVISOR, Role.ADMI
 SUPERVISING_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})
 
 
+ANY_OPEN = frozenset(set(Phase) - {Phase.ARCHIVED})
+BEFORE_RESOLUTION = frozenset(
+    {Phase.NEW, Phase.IN_PROGRESS, Phase.TRANSFERRED, Phase.WAITING_CUSTOMER}
+)
+# The steps every handled case type (complaint, inquiry) shares: action -> phases allowing it.
+HANDLING_ACTIONS: dict[str, frozenset[Phase]] = {
+    "accept": frozenset({Phase.NEW, Phase.TRANSFERRED}),
+    "note": ANY_OPEN,
+    "transfer": frozenset({Phase.NEW, Phase.IN_PROGRESS, Phase.TRANSFERRED}),
+    "assign": ANY_OPEN,
+    "request_info": frozenset({Phase.IN_PROGRESS}),
+    "customer_reply": frozenset({Phase.WAITING_CUSTOMER}),
+    "reclassify": BEFORE_RESOLUTION,
+    "resolve": frozenset({Phase.IN_PROGRESS}),
+    "feedback": frozenset({Phase.RESOLVED}),
+    "confirm": frozenset({Phase.FEEDBACK_GIVEN}),
+    "dispute": frozenset({Phase.FEEDBACK_GIVEN}),
+    "callback": frozenset({Phase.FEEDBACK_GIVEN}),
+    "acknowledge": ANY_OPEN,
+}
+
+
 def invalid_state(message: str) -> ApplicationError:
     """The action does not fit the case's phase (the API answers 409)."""
     return ApplicationError(message, type="InvalidState", non_retryable=True)
@@ -257,10 +279,14 @@ class CaseLifecycle:
             window=w.name,
             deadline=w.due_at,
         )
-        self.state.escalation.window = w.name
+        self._chain_on(w.name)
+        await self._climb(w.due_at, reason=f"{w.name.value} window breached", first=breach)
+
+    def _chain_on(self, window: WindowName) -> None:
+        """A new escalation chain, driven by `window`, replaces any acknowledged one."""
+        self.state.escalation.window = window
         self.state.escalation.acknowledged_by = None
         self.state.escalation.acknowledged_at = None
-        await self._climb(w.due_at, reason=f"{w.name.value} window breached", first=breach)
 
     async def _climb(self, anchor, *, reason: str, first: AuditEvent | None = None) -> None:
         """Move the case one level up the ladder, notify that level, and arm the next climb

@@ -38,13 +38,13 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.lifecycle import (
     ACTING_ROLES,
+    ANY_OPEN,
     CUSTOMER_ROLES,
     SUPERVISING_ROLES,
     CaseLifecycle,
     invalid_state,
 )
 
-_ANY_OPEN = frozenset(set(Phase) - {Phase.ARCHIVED})
 # Bounded: a termination that keeps failing escalates to people instead of looping silently.
 TERMINATION_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
@@ -60,14 +60,14 @@ class UnsubscribeWorkflow(CaseLifecycle):
     OPEN_AT_INTAKE = (WindowName.RESPONSE, WindowName.HANDLING)
     ALLOWED = {
         "accept": frozenset({Phase.NEW, Phase.TRANSFERRED}),
-        "note": _ANY_OPEN,
+        "note": ANY_OPEN,
         "transfer": frozenset({Phase.NEW, Phase.TRANSFERRED}),
-        "assign": _ANY_OPEN,
+        "assign": ANY_OPEN,
         "consent": frozenset({Phase.AWAITING_CONSENT}),
         "decline": frozenset({Phase.AWAITING_CONSENT}),
         "retry_termination": frozenset({Phase.TERMINATING}),
         "review": frozenset({Phase.UNDER_REVIEW}),
-        "acknowledge": _ANY_OPEN,
+        "acknowledge": ANY_OPEN,
     }
 
     @workflow.init
@@ -199,10 +199,7 @@ class UnsubscribeWorkflow(CaseLifecycle):
             window=WindowName.HANDLING,
             deadline=handling.due_at,
         )
-        esc = self.state.escalation
-        esc.window = WindowName.HANDLING
-        esc.acknowledged_by = None
-        esc.acknowledged_at = None
+        self._chain_on(WindowName.HANDLING)
         await self._climb(workflow.now(), reason=f"termination failed: {reason}", first=failed)
 
     async def _terminated(self, result: TerminationResult) -> None:

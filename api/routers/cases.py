@@ -49,6 +49,7 @@ from caseflow.domain import (
     Phase,
     Role,
 )
+from caseflow.pii import UNMASKED_ROLES, record_access
 from workflows.registry import WORKFLOWS
 
 router = APIRouter(prefix="/cases", tags=["cases"])
@@ -203,6 +204,8 @@ async def create_case(
 async def get_case(case_id: str, user: UserDep, engine: EngineDep) -> CaseView:
     state = await load_state(engine, case_id)
     check_can_read(user, state)
+    if Role(user.role) in UNMASKED_ROLES:
+        await record_access(engine, case_id, user.id, user.role, "GET /api/v1/cases/{id}")
     return case_view(state, Role(user.role))
 
 
@@ -252,7 +255,7 @@ async def list_cases(
     overdue: Annotated[bool | None, Query(description="breached or past a deadline")] = None,
     escalation_level_min: Annotated[int | None, Query(ge=1, le=10)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> CaseList:
     now = datetime.now(UTC)
     conditions = []

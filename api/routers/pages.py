@@ -32,6 +32,7 @@ from caseflow.domain import (
     Phase,
     Role,
 )
+from caseflow.pii import record_access
 from caseflow.reports import TARGETS, build_report, report_csv
 from caseflow.security import hash_token
 from workflows.registry import WORKFLOWS
@@ -138,7 +139,7 @@ async def floor(
     department: Annotated[str | None, Query(max_length=64)] = None,
     assignee: Annotated[str | None, Query(max_length=64)] = None,
     overdue: bool = False,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> HTMLResponse:
     type_ = type
     now = datetime.now(UTC)
@@ -264,6 +265,8 @@ async def case_page(request: Request, user: PageUser, case_id: str) -> HTMLRespo
     customer = state.customer.name + " " + (
         state.customer.phone if supervising else mask_phone(state.customer.phone)
     )
+    if supervising:
+        await record_access(_engine(request), case_id, user.id, user.role, "case page")
     return _render(
         request, "case.html",
         user=user, c=_state.dump_python(state, mode="json"), customer=customer,

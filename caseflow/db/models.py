@@ -161,3 +161,17 @@ class RetentionRun(SQLModel, table=True):
     cutoff: datetime = _ts(nullable=False)
     anonymised: int = 0
     ran_at: datetime = _ts(nullable=False)
+
+
+class PersonalDataAccess(SQLModel, table=True):
+    """Who saw a customer's personal data, when and through what: an audit of its own."""
+
+    __tablename__ = "personal_data_access"
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(), primary_key=True)
+    )
+    case_id: str = Field(max_length=40, index=True)
+    user_id: str = Field(max_length=64)
+    role: str = Field(max_length=32)
+    what: str = Field(max_length=80)  # e.g. "GET /api/v1/cases/{id}", "case page"
+    at: datetime = _ts(nullable=False)

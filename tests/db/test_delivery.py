@@ -6,9 +6,17 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest_asyncio
 from sqlalchemy import text
 
 from caseflow.notify.delivery import DeliveryWorker
+from tests.conftest import delete_cases
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _cleanup(db_engine):
+    yield
+    await delete_cases(db_engine, "CMP-D-")
 
 
 class Recorder:

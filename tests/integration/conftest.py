@@ -12,12 +12,14 @@ import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
+from caseflow.codec import new_key_setting
 from caseflow.policy import PACKAGED_DIR, PolicyBook
 from caseflow.settings import Settings
-from caseflow.temporal import DATA_CONVERTER
+from caseflow.temporal import DATA_CONVERTER, data_converter
 from worker import build_worker
 from workflows import search_attributes as sa
 
@@ -68,13 +70,19 @@ async def temporal_env():
 @pytest_asyncio.fixture(scope="session")
 async def stack(temporal_env, db_engine, pg_url, policy_book):
     task_queue = f"it-{uuid.uuid4().hex[:8]}"
-    worker = build_worker(temporal_env.client, db_engine, task_queue, policy_book)
+    # Customer data is encrypted in every payload, as in production.
+    keys = f"{new_key_setting('k2')},{new_key_setting('k1')}"
+    target = temporal_env.client.service_client.config.target_host
+    encrypted = await Client.connect(
+        target, data_converter=data_converter(Settings(payload_keys=keys)))
+    worker = build_worker(encrypted, db_engine, task_queue, policy_book)
     worker_task = asyncio.create_task(worker.run())
     port = _free_port()
     settings = Settings(
         database_url=pg_url,
-        temporal_address=temporal_env.client.service_client.config.target_host,
+        temporal_address=target,
         task_queue=task_queue,
+        payload_keys=keys,
         search_attributes=True,
         schedules=False,
         temporal_ui_url=None,
@@ -90,7 +98,7 @@ async def stack(temporal_env, db_engine, pg_url, policy_book):
         await asyncio.sleep(0.05)
     assert server.started, "the API did not start"
     yield {"base": f"http://127.0.0.1:{port}", "client": temporal_env.client,
-           "engine": db_engine, "task_queue": task_queue}
+           "encrypted_client": encrypted, "engine": db_engine, "task_queue": task_queue}
     server.should_exit = True
     await server_task
     await worker.shutdown()

@@ -13,7 +13,7 @@ CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
           "response_schema_conformance")
 
 
-@pytest.mark.parametrize("token", ["demo-supervisor", "demo-agent-cs", "demo-channel-app"])
+@pytest.mark.parametrize("token", ["demo-supervisor", "demo-agent-cs"])
 async def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(stack, token):
     cli = shutil.which("schemathesis") or shutil.which("st")
     assert cli, "schemathesis is a test dependency: pip install -e '.[test]'"
@@ -23,10 +23,11 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(stack, 
         "--checks", CHECKS,
         "--phases", "examples,coverage,fuzzing",
         "--max-examples", "8",
+        "--max-time", "60",
         "--workers", "1",
         "--seed", "20261122",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )
-    out, _ = await asyncio.wait_for(proc.communicate(), timeout=600)
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=400)
     report = out.decode(errors="replace")
     assert proc.returncode == 0, report[-6000:]

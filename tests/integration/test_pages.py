@@ -93,7 +93,15 @@ async def test_pages_need_a_sign_in(http):
     assert r.status_code == 401
 
 
-async def test_report_figures_match_a_known_set(http, stack):
+@pytest_asyncio.fixture
+async def _report_rows(stack):
+    yield
+    from tests.conftest import delete_cases
+
+    await delete_cases(stack["engine"], "RPT-")
+
+
+async def test_report_figures_match_a_known_set(http, stack, _report_rows):
     month, start = "2001-03", datetime(2001, 3, 5, tzinfo=UTC)
     # 4 archived complaints: 3 resolved (2 with a satisfied callback, 1 unsatisfied), 1 that
     # was converted; 1 open inquiry with a breached response window. Response windows: 2 met,

@@ -5,14 +5,22 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest_asyncio
 from sqlalchemy import text
 
+from tests.conftest import delete_cases
 from workflows.maintenance import (
     MonthlyReportInput,
     MonthlyReportWorkflow,
     RetentionInput,
     RetentionWorkflow,
 )
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _cleanup(db_engine):
+    yield
+    await delete_cases(db_engine, "CMP-R-")
 
 
 async def _archived_case(engine, closed_at: datetime) -> str:
