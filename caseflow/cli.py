@@ -1,170 +1,341 @@
-"""`caseflow`: run the whole stack locally, or one part of it in production."""
+"""`caseflow`: run the whole stack locally (`caseflow dev`), or one part of it in production."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable
 from pathlib import Path
-
-import httpx
+from typing import Any
 
 from caseflow import devstack
+from caseflow.devstack import StackError
 from caseflow.domain import Role
-from caseflow.settings import get_settings
+from caseflow.settings import Settings, get_settings
+
+STARTUP_TIMEOUT = 90.0  # seconds for each part to answer (first start also creates the DB)
+CURL_BODY = (
+    '{"type":"complaint","customer":{"name":"张三","phone":"13800138000"},'
+    '"channel":"phone","category":"service","severity":"general",'
+    '"description":"Charged twice for the October data package"}'
+)
 
 
-def say(message: str = "") -> None:
-    print(message, flush=True)  # noqa: T201 - the CLI's own output
+def say(message: str = "", *, err: bool = False) -> None:
+    """The CLI's own user-facing output (library code logs instead)."""
+    # A closed terminal or pipe must not interrupt stopping the stack: drop the message.
+    with contextlib.suppress(OSError, ValueError):
+        print(message, file=sys.stderr if err else sys.stdout, flush=True)  # noqa: T201
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except Exception as exc:  # noqa: BLE001 - pydantic's message names the bad variable
+        raise StackError(f"invalid configuration (CASEFLOW_* variables or .env): {exc}") from exc
+
+
+def _exit_status(code: int) -> str:
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
+def _redact(url: str) -> str:
+    """The URL with its password (if any) replaced by ***."""
+    url = re.sub(r"(://[^:/@?#]*:)[^/?#]+@", r"\1***@", url)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", url)
+
+
+def _run_db(coro: Awaitable[Any], url: str) -> Any:
+    """Run a database coroutine; an unreachable database becomes one clear line."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return asyncio.run(coro)
+    except (OSError, TimeoutError, DBAPIError) as exc:
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise StackError(
+            f"cannot use the database {_redact(url)}: {detail} (check CASEFLOW_DATABASE_URL)"
+        ) from exc
 
 
 # ------------------------------------------------------------------ caseflow dev
 class DevStack:
-    """Temporal + PostgreSQL + worker + API (+ dashboard), started and stopped in order."""
+    """Temporal + PostgreSQL + worker + API (+ dashboard), started and stopped in order.
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    Children run in their own sessions, so a Ctrl-C in the terminal reaches only this process,
+    which then stops them in order: API, worker, Temporal, PostgreSQL."""
+
+    def __init__(self, args: argparse.Namespace, settings: Settings) -> None:
         self.args = args
-        self.data = Path(args.data_dir).resolve()
+        self.settings = settings
+        self.api_port: int = args.port if args.port is not None else settings.api_port
+        data_dir = args.data_dir if args.data_dir is not None else settings.data_dir
+        self.data = Path(data_dir).expanduser().resolve()
         self.logs = self.data / "logs"
-        self.children: list[tuple[str, subprocess.Popen, Path]] = []
         self.pgdata = self.data / "pgdata"
+        self.run_file = self.data / "children.json"
+        self.ui_port: int | None = None if args.headless else args.ui_port
+        self.address = f"127.0.0.1:{args.temporal_port}"
+        self.children: list[tuple[str, subprocess.Popen, Path]] = []
         self.pg_started = False
+        self.lock = devstack.DataDirLock(self.data)
 
     def run(self) -> int:
-        a = self.args
-        self.logs.mkdir(parents=True, exist_ok=True)
-        devstack.require_free(a.port, "API", "--port / CASEFLOW_API_PORT")
-        devstack.require_free(a.temporal_port, "Temporal", "--temporal-port")
-        if not a.headless:
-            devstack.require_free(a.ui_port, "Temporal UI", "--ui-port")
-        stop = {"flag": False}
-
-        def on_signal(signum, frame) -> None:  # noqa: ANN001
-            stop["flag"] = True
-
-        signal.signal(signal.SIGINT, on_signal)
-        signal.signal(signal.SIGTERM, on_signal)
         try:
-            self._start()
+            self.logs.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StackError(f"cannot use {self.data} as the data directory: {exc}") from exc
+        self.lock.acquire()
+        try:
+            return asyncio.run(self._main())
+        finally:
+            self.lock.release()
+
+    async def _main(self) -> int:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        starting = asyncio.create_task(self._start())
+
+        def on_signal(name: str) -> None:
+            if not stop.is_set():
+                say(f"\n{name} received: stopping caseflow ...")
+            stop.set()
+            starting.cancel()  # a no-op once started
+
+        signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        for sig in signals:
+            loop.add_signal_handler(sig, on_signal, sig.name)
+        try:
+            try:
+                await starting
+            except asyncio.CancelledError:
+                return 0  # asked to stop while starting
+            except StackError as exc:
+                say(f"\ncannot start caseflow: {exc}", err=True)
+                return 1
+            except Exception as exc:  # noqa: BLE001 - whatever failed, stop what started
+                logging.getLogger("caseflow.cli").exception("start failed")
+                say(f"\ncannot start caseflow: {type(exc).__name__}: {exc}", err=True)
+                return 1
             say("caseflow is running; press Ctrl-C to stop.")
-            while not stop["flag"]:
-                for name, proc, log in self.children:
-                    if proc.poll() is not None:
-                        say(f"\n{name} exited unexpectedly (code {proc.returncode}); log tail:")
-                        say(devstack.log_tail(log))
-                        return 1
-                time.sleep(0.5)
-            return 0
-        except devstack.StackError as exc:
-            say(f"\ncannot start caseflow: {exc}")
-            return 1
+            return await self._watch(stop)
         finally:
             self._stop()
+            for sig in signals:
+                loop.remove_signal_handler(sig)
 
-    def _start(self) -> None:
+    async def _start(self) -> None:
         a = self.args
-        address = f"127.0.0.1:{a.temporal_port}"
-        say(f"starting Temporal dev server on {address} (data: {self.data / 'temporal.db'}) ...")
+        reaped = devstack.reap_orphans(self.run_file)
+        if reaped:
+            say("stopped what an earlier, killed `caseflow dev` left running: "
+                + ", ".join(reaped))
+        devstack.check_port_free(self.api_port, "--port", "CASEFLOW_API_PORT")
+        devstack.check_port_free(a.temporal_port, "--temporal-port")
+        if self.ui_port is not None:
+            devstack.check_port_free(self.ui_port, "--ui-port (or --headless)")
+
+        for name in ("temporal", "worker", "api"):
+            _mark_log(self.logs / f"{name}.log")
         temporal_log = self.logs / "temporal.log"
+        say(f"starting the Temporal dev server on {self.address} "
+            f"(data: {self.data / devstack.TEMPORAL_DB}) ...")
         temporal = devstack.start_temporal_dev_server(
-            self.data / "temporal.db", a.temporal_port, None if a.headless else a.ui_port,
-            temporal_log,
+            self.data, a.temporal_port, self.ui_port, temporal_log,
+            codec_endpoint=f"http://127.0.0.1:{self.api_port}/codec",
         )
-        self.children.append(("Temporal dev server", temporal, temporal_log))
+        self._track("Temporal dev server", temporal, temporal_log)
+
         say(f"starting PostgreSQL (data: {self.pgdata}) ...")
-        _, db_url = devstack.start_embedded_postgres(self.pgdata)
         self.pg_started = True
-        asyncio.run(devstack.wait_for_temporal(address, 60, temporal, temporal_log))
+        _, db_url = devstack.start_embedded_postgres(self.pgdata)
+
+        client = await devstack.wait_for_temporal(
+            self.address, STARTUP_TIMEOUT, temporal, temporal_log
+        )
+        added = await devstack.ensure_search_attributes(client, "default")
+        if added:
+            say(f"registered search attributes: {', '.join(added)}")
+
         say("migrating the database and seeding the demo users ...")
-        users = asyncio.run(_migrate_and_seed(db_url, demo=True))
+        users = await _migrate_and_seed(db_url, demo=True)
+
         env = {
+            # Customer data is encrypted in Temporal payloads; an explicit key setting wins.
+            "CASEFLOW_PAYLOAD_KEYS": self._payload_keys(),
             **os.environ,
-            "CASEFLOW_TEMPORAL_ADDRESS": address,
+            "PYTHONUNBUFFERED": "1",
+            "CASEFLOW_TEMPORAL_ADDRESS": self.address,
+            "CASEFLOW_TEMPORAL_NAMESPACE": "default",  # the one the dev server creates
             "CASEFLOW_DATABASE_URL": db_url,
-            "CASEFLOW_API_PORT": str(a.port),
-            "CASEFLOW_TEMPORAL_UI_URL": "" if a.headless else f"http://127.0.0.1:{a.ui_port}",
+            "CASEFLOW_API_HOST": "127.0.0.1",
+            "CASEFLOW_API_PORT": str(self.api_port),
+            # Empty = no links to a Temporal UI that is not running.
+            "CASEFLOW_TEMPORAL_UI_URL": self._ui_url() or "",
             "CASEFLOW_DATA_DIR": str(self.data),
         }
-        if a.headless:
-            env.pop("CASEFLOW_TEMPORAL_UI_URL")
         say("starting the worker ...")
-        self._spawn("worker", [sys.executable, "-m", "worker"], env)
-        say(f"starting the API on http://127.0.0.1:{a.port} ...")
+        worker_log = self.logs / "worker.log"
+        worker = self._spawn("worker", [sys.executable, "-m", "worker"], env, worker_log)
+        await devstack.wait_for_worker(
+            client, self.settings.task_queue, STARTUP_TIMEOUT, worker, worker_log
+        )
+
+        api = f"http://127.0.0.1:{self.api_port}"
+        say(f"starting the API on {api} ...")
+        api_log = self.logs / "api.log"
         self._spawn(
             "API",
             [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-             "--port", str(a.port), "--log-level", "warning"],
-            env,
+             "--port", str(self.api_port), "--log-level", "warning",
+             "--timeout-graceful-shutdown", "5"],
+            env, api_log,
         )
-        self._wait_for_api(a.port)
-        self._banner(address, db_url, users)
+        await self._wait_for_api(api)
+        self._banner(db_url, users)
 
-    def _spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
-        log = self.logs / f"{name.lower()}.log"
-        out = open(log, "ab")  # noqa: SIM115 - the child keeps it open
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+    def _ui_url(self) -> str | None:
+        return None if self.ui_port is None else f"http://127.0.0.1:{self.ui_port}"
+
+    def _track(self, name: str, proc: subprocess.Popen, log: Path) -> None:
         self.children.append((name, proc, log))
+        devstack.record_children(self.run_file, {n: p.pid for n, p, _ in self.children})
 
-    def _wait_for_api(self, port: int, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for name, proc, log in self.children:
-                if proc.poll() is not None:
-                    raise devstack.StackError(f"{name} exited:\n{devstack.log_tail(log)}")
+    def _spawn(self, name: str, cmd: list[str], env: dict[str, str], log: Path
+               ) -> subprocess.Popen:
+        with open(log, "ab") as out:  # the child keeps its own copy of the descriptor
+            proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        self._track(name, proc, log)
+        return proc
+
+    def _check_children(self) -> None:
+        for name, proc, log in self.children:
+            if proc.poll() is not None:
+                raise StackError(
+                    f"the {name} {_exit_status(proc.returncode)}; log tail ({log}):\n"
+                    f"{devstack.log_tail(log)}"
+                )
+
+    async def _wait_for_api(self, base: str) -> None:
+        import httpx
+
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        last = "no answer"
+        async with httpx.AsyncClient(timeout=5) as http:
+            while time.monotonic() < deadline:
+                self._check_children()
+                try:
+                    reply = await http.get(f"{base}/healthz")
+                    if reply.status_code == 200:
+                        return
+                    last = f"{reply.status_code} {reply.text[:200]}"
+                except httpx.HTTPError as exc:
+                    last = repr(exc)
+                await asyncio.sleep(0.3)
+        raise StackError(
+            f"the API did not become healthy within {STARTUP_TIMEOUT:.0f} s ({last}); log tail "
+            f"({self.logs / 'api.log'}):\n{devstack.log_tail(self.logs / 'api.log')}"
+        )
+
+    async def _watch(self, stop: asyncio.Event) -> int:
+        """Until asked to stop: any part that dies takes the rest down with a non-zero code."""
+        while not stop.is_set():
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise devstack.StackError(f"the API did not become healthy within {timeout:.0f} s")
+                self._check_children()
+            except StackError as exc:
+                say(f"\n{exc}", err=True)
+                return 1
+            if not devstack.postgres_running(self.pgdata):
+                say("\nPostgreSQL stopped unexpectedly; log tail "
+                    f"({self.pgdata / 'log'}):\n{devstack.log_tail(self.pgdata / 'log')}",
+                    err=True)
+                return 1
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1):
+                    await stop.wait()
+        return 0
 
-    def _banner(self, address: str, db_url: str, users) -> None:
-        a = self.args
-        api = f"http://127.0.0.1:{a.port}"
+    def _stop(self) -> None:
+        # Children were appended as Temporal, worker, API: stop them in reverse.
+        for name, proc, _ in reversed(self.children):
+            if proc.poll() is None:
+                say(f"stopping the {name} (pid {proc.pid}) ...")
+                try:
+                    devstack.stop_process(proc, name)
+                except StackError as exc:
+                    say(str(exc), err=True)
+        if self.pg_started:
+            say("stopping PostgreSQL ...")
+            try:
+                devstack.stop_embedded_postgres(self.pgdata)
+            except StackError as exc:
+                say(str(exc), err=True)
+        self.run_file.unlink(missing_ok=True)
+        if self.children or self.pg_started:
+            say("stopped.")
+
+    def _payload_keys(self) -> str:
+        """The local payload-encryption key, made once and kept with the data it protects."""
+        path = self.data / "payload.keys"
+        if not path.exists():
+            from caseflow.codec import new_key_setting
+
+            path.write_text(new_key_setting("k1"))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def _banner(self, db_url: str, users) -> None:  # noqa: ANN001 - tuple of DemoUser
+        api = f"http://127.0.0.1:{self.api_port}"
+        libpq = db_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        rows = [
+            ("API", f"{api}/api/v1"),
+            ("OpenAPI docs", f"{api}/docs"),
+            ("Dashboard", f"{api}/   (sign in with a token below)"),
+            ("Metrics", f"{api}/metrics"),
+            ("Temporal gRPC", f"{self.address}   (namespace default, task queue "
+                              f"{self.settings.task_queue})"),
+            ("Temporal UI", self._ui_url() or "off (--headless)"),
+            ("PostgreSQL", f"{db_url}   (psql \"{libpq}\")"),
+            ("Data", str(self.data)),
+            ("Payloads", f"encrypted (key: {self.data / 'payload.keys'}); the Temporal UI "
+                         f"decodes them via {api}/codec with a supervisor's token"),
+            ("Logs", f"{self.logs}/{{temporal,worker,api}}.log, {self.pgdata / 'log'}"),
+        ]
         say("")
         say("caseflow is up")
-        say(f"  API            {api}/api/v1   (OpenAPI docs: {api}/docs)")
-        say(f"  Dashboard      {api}/          (sign in with a token below)")
-        say(f"  Metrics        {api}/metrics")
-        say(f"  Temporal       {address}")
-        if not a.headless:
-            say(f"  Temporal UI    http://127.0.0.1:{a.ui_port}")
-        say(f"  PostgreSQL     {db_url}")
-        say(f"  Data           {self.data}   (logs in {self.logs})")
+        for label, value in rows:
+            say(f"  {label:<15}{value}")
         say("")
         say("Demo users (public demo tokens: never use them in production):")
-        say(f"  {'user':<18}{'role':<12}{'department':<18}token")
+        say(f"  {'id':<18}{'role':<12}{'department':<18}token")
         for u in users:
             say(f"  {u.id:<18}{u.role.value:<12}{(u.department or '-'):<18}{u.token}")
         say("")
         say("File a complaint:")
-        say(
-            f"  curl -s -X POST {api}/api/v1/cases -H 'Authorization: Bearer "
-            "demo-channel-hotline' -H 'Content-Type: application/json' -H 'Idempotency-Key: "
-            "demo-1' -d '{\"type\":\"complaint\",\"customer\":{\"name\":\"张三\",\"phone\":"
-            "\"13800138000\"},\"channel\":\"phone\",\"category\":\"service\",\"severity\":"
-            "\"general\",\"description\":\"Charged twice for the October data package\"}'"
-        )
+        say(f"  curl -s -X POST {api}/api/v1/cases \\")
+        say("    -H 'Authorization: Bearer demo-channel-hotline' \\")
+        say("    -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' \\")
+        say(f"    -d '{CURL_BODY}'")
         say("")
 
-    def _stop(self) -> None:
-        for name, proc, _ in reversed(self.children):
-            if proc.poll() is None:
-                say(f"stopping {name} ...")
-                try:
-                    devstack.stop_process(proc, name)
-                except devstack.StackError as exc:
-                    say(str(exc))
-        if self.pg_started:
-            say("stopping PostgreSQL ...")
-            devstack.stop_embedded_postgres(self.pgdata)
-        say("stopped.")
+
+def _mark_log(path: Path) -> None:
+    """Logs are appended to across runs: mark where this run begins."""
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(f"----- caseflow dev (pid {os.getpid()}) started "
+                f"{time.strftime('%Y-%m-%d %H:%M:%S %z')} -----\n")
 
 
 async def _migrate_and_seed(url: str, demo: bool):
@@ -183,99 +354,192 @@ async def _migrate_and_seed(url: str, demo: bool):
         await engine.dispose()
 
 
+def cmd_dev(args: argparse.Namespace) -> int:
+    return DevStack(args, _settings()).run()
+
+
 # ------------------------------------------------------------------ production commands
 def cmd_migrate(args: argparse.Namespace) -> int:
-    asyncio.run(_migrate_and_seed(get_settings().database_url, demo=False))
-    say("database is at the newest schema; departments present")
+    url = _settings().database_url
+    _run_db(_migrate_and_seed(url, demo=False), url)
+    say(f"{_redact(url)}: schema is at the newest revision; departments present")
     return 0
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
-    users = asyncio.run(_migrate_and_seed(get_settings().database_url, demo=True))
+    url = _settings().database_url
+    users = _run_db(_migrate_and_seed(url, demo=True), url)
+    say("demo departments, subscriptions and users present (public tokens: never in "
+        "production):")
+    say(f"  {'id':<18}{'role':<12}{'department':<18}token")
     for u in users:
-        say(f"{u.id:<18}{u.role.value:<12}{(u.department or '-'):<18}{u.token}")
+        say(f"  {u.id:<18}{u.role.value:<12}{(u.department or '-'):<18}{u.token}")
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     import worker
 
-    worker.main()
+    # `docker stop` / Kubernetes send SIGTERM: treat it as Ctrl-C, which asyncio turns into a
+    # cancellation, so the worker shuts down gracefully instead of dying mid-task.
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+    worker.main()  # run_worker(settings) with the configured logging, until Ctrl-C/SIGINT
     return 0
 
 
 def cmd_api(args: argparse.Namespace) -> int:
     import uvicorn
 
-    settings = get_settings()
-    uvicorn.run("api.main:app", host=args.host or settings.api_host,
-                port=args.port or settings.api_port)
+    settings = _settings()
+    uvicorn.run(
+        "api.main:app",
+        host=args.host or settings.api_host,
+        port=args.port if args.port is not None else settings.api_port,
+        timeout_graceful_shutdown=10,
+    )
     return 0
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from caseflow.db import make_engine
+    from sqlalchemy import select
+
+    from caseflow.db import Department, User, make_engine
     from caseflow.security import new_token
     from caseflow.seed import upsert_user
 
+    role = Role(args.role)
+    url = _settings().database_url
     token = new_token()
 
-    async def add() -> None:
-        engine = make_engine(get_settings().database_url, pool_size=1)
+    async def add() -> bool:
+        engine = make_engine(url, pool_size=1)
         try:
-            await upsert_user(engine, args.id, args.name, Role(args.role), args.department,
-                              token)
+            async with engine.connect() as conn:
+                departments = list((await conn.execute(select(Department.id))).scalars())
+                existed = (await conn.execute(
+                    select(User.id).where(User.id == args.id))).first() is not None
+            if args.department and args.department not in departments:
+                raise StackError(f"unknown department {args.department!r}; one of: "
+                                 f"{', '.join(sorted(departments)) or '(none: run migrate)'}")
+            if role is Role.AGENT and not args.department:
+                raise StackError("an agent acts on their department's cases: pass "
+                                 f"--department (one of: {', '.join(sorted(departments))})")
+            await upsert_user(engine, args.id, args.name, role, args.department, token)
+            return existed
         finally:
             await engine.dispose()
 
-    asyncio.run(add())
-    say(f"user {args.id} ({args.role}) saved. Token (shown once, store it safely):")
+    existed = _run_db(add(), url)
+    if existed:
+        say(f"user {args.id} ({role.value}) updated; the previous token no longer works.")
+    else:
+        say(f"user {args.id} ({role.value}) created.")
+    say("Token (shown only this once; only its hash is stored):")
     say(token)
     return 0
+
+
+# ------------------------------------------------------------------ arguments
+class _Formatter(argparse.HelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="caseflow",
-        description="Telecom customer-service cases as durable Temporal workflows.",
+        formatter_class=_Formatter,
+        description="Telecom customer-service cases (complaints, inquiries, unsubscribes) as "
+        "durable Temporal workflows with the standards' time limits.",
+        epilog="Locally: `caseflow dev`. In production: `caseflow migrate` once per release, "
+        "then `caseflow api` and `caseflow worker` (as many of each as needed), configured by "
+        "CASEFLOW_* environment variables (see the README).",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
     dev = sub.add_parser(
-        "dev",
+        "dev", formatter_class=_Formatter,
         help="run everything locally: Temporal, PostgreSQL, worker, API and dashboard",
-        description="Starts the embedded Temporal dev server and PostgreSQL (persisted under "
-        "--data-dir, so cases and their timers survive restarts), the worker and the API. "
-        "Ctrl-C stops everything.",
+        description="Start the embedded Temporal dev server (persisted in DATA_DIR/temporal.db) "
+        "and PostgreSQL (DATA_DIR/pgdata), migrate and seed the demo users, then run the "
+        "worker and the API; print where everything listens and the demo tokens. Ctrl-C stops "
+        "it all (API, worker, Temporal, PostgreSQL). The next start reuses the data, so open "
+        "cases and their timers carry on. Logs: DATA_DIR/logs.",
     )
-    dev.add_argument("--port", type=int, default=8000, help="API port (default 8000)")
-    dev.add_argument("--temporal-port", type=int, default=7233, help="Temporal gRPC port")
-    dev.add_argument("--ui-port", type=int, default=8233, help="Temporal UI port")
-    dev.add_argument("--headless", action="store_true", help="do not start the Temporal UI")
-    dev.add_argument("--data-dir", default=".caseflow", help="where data lives (.caseflow)")
-    dev.set_defaults(func=lambda a: DevStack(a).run())
-    sub.add_parser("migrate", help="upgrade the database schema (CASEFLOW_DATABASE_URL)") \
-        .set_defaults(func=cmd_migrate)
-    sub.add_parser("seed-demo", help="add the demo departments, users and subscriptions") \
-        .set_defaults(func=cmd_seed_demo)
-    sub.add_parser("worker", help="run a Temporal worker").set_defaults(func=cmd_worker)
-    api = sub.add_parser("api", help="serve the HTTP API")
-    api.add_argument("--host")
-    api.add_argument("--port", type=int)
+    dev.add_argument("--port", type=int, default=None,
+                     help="API port (default: CASEFLOW_API_PORT, else 8000)")
+    dev.add_argument("--temporal-port", type=int, default=7233,
+                     help="Temporal frontend (gRPC) port (default %(default)s)")
+    dev.add_argument("--ui-port", type=int, default=8233,
+                     help="Temporal Web UI port (default %(default)s)")
+    dev.add_argument("--headless", action="store_true", help="do not start the Temporal Web UI")
+    dev.add_argument("--data-dir", default=None,
+                     help="where the data and logs live (default: CASEFLOW_DATA_DIR, else "
+                     ".caseflow)")
+    dev.set_defaults(func=cmd_dev)
+
+    sub.add_parser(
+        "migrate", formatter_class=_Formatter,
+        help="upgrade the database schema and ensure the departments (CASEFLOW_DATABASE_URL)",
+        description="Upgrade the database at CASEFLOW_DATABASE_URL to the newest schema and "
+        "ensure the departments exist. Idempotent: run it on every release.",
+    ).set_defaults(func=cmd_migrate)
+    sub.add_parser(
+        "seed-demo", formatter_class=_Formatter,
+        help="add the demo departments, users and subscriptions (never in production)",
+        description="Migrate, then add the demo departments, subscriptions and users with "
+        "their public demo tokens (what `caseflow dev` does). Never on a production database.",
+    ).set_defaults(func=cmd_seed_demo)
+    sub.add_parser(
+        "worker", formatter_class=_Formatter,
+        help="run a Temporal worker for the case workflows and activities",
+        description="Run the caseflow worker on CASEFLOW_TASK_QUEUE until Ctrl-C / SIGINT. "
+        "Scale out by running more workers.",
+    ).set_defaults(func=cmd_worker)
+    api = sub.add_parser(
+        "api", formatter_class=_Formatter, help="serve the HTTP API and dashboard",
+        description="Serve the HTTP API, the dashboard, /healthz and /metrics with uvicorn.",
+    )
+    api.add_argument("--host", help="bind address (default: CASEFLOW_API_HOST, else 127.0.0.1)")
+    api.add_argument("--port", type=int, help="port (default: CASEFLOW_API_PORT, else 8000)")
     api.set_defaults(func=cmd_api)
-    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_cmd",
-                                                                        required=True)
-    add = user.add_parser("add", help="create or update a user and print a new token")
-    add.add_argument("--id", required=True)
-    add.add_argument("--name", required=True)
-    add.add_argument("--role", required=True, choices=[r.value for r in Role])
-    add.add_argument("--department")
+
+    user = sub.add_parser("user", help="manage users", description="Manage users.")
+    user_sub = user.add_subparsers(dest="user_cmd", required=True, metavar="ACTION")
+    add = user_sub.add_parser(
+        "add", formatter_class=_Formatter,
+        help="create (or update) a user and print a new token",
+        description="Create a user, or update one with the same id, and print a freshly "
+        "generated bearer token once (only its SHA-256 is stored; an update replaces the old "
+        "token). Example: caseflow user add --id agent.li --name 'Li Na' --role agent "
+        "--department customer_service",
+    )
+    add.add_argument("--id", required=True, help="login id, e.g. agent.li")
+    add.add_argument("--name", required=True, help="display name")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role],
+                     help="agent: acts on their department's cases; supervisor/admin: all "
+                     "cases; channel: an intake channel filing cases for customers")
+    add.add_argument("--department", help="department id (required for agents), e.g. "
+                     "customer_service, product, marketing, policy, network_ops")
     add.set_defaults(func=cmd_user_add)
     return parser
 
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    sys.exit(args.func(args))
+    if args.command != "worker" and args.command != "api":
+        # The worker and the API set up their own structured logging.
+        logging.basicConfig(level=logging.WARNING, format="caseflow: %(levelname)s %(message)s")
+        # Its failures reach the user as StackErrors that carry the server's log tail.
+        logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
+    try:
+        code = args.func(args)
+    except StackError as exc:
+        say(f"caseflow: {exc}", err=True)
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
 
 
 if __name__ == "__main__":
