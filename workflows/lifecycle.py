@@ -391,10 +391,13 @@ class CaseLifecycle:
     async def _replan(self, w: Window, now) -> None:
         plan = await self._plan(w.target, now, w.segments)
         w.due_at = plan.due_at
+        if w.warned_at is not None and plan.warn_at is not None and plan.warn_at > now:
+            w.warned_at = None  # a longer target moved the warning point ahead: warn again
         w.warn_at = plan.warn_at if w.warned_at is None else None
         if w.state == WindowState.BREACHED and plan.due_at > now:
-            w.state = WindowState.RUNNING  # a longer target lifted the breach
+            w.state = WindowState.RUNNING  # a longer target lifted the breach...
             w.breached_at = None
+            self._stop_chain_if([w.name])  # ...and the escalation it drove
 
     def _close_window(self, name: WindowName, *, cancelled: bool = False) -> Window | None:
         w = self.state.windows.get(name.value)

@@ -1,21 +1,31 @@
 """Regenerate the committed workflow histories the replay tests check.
 
-    python3 tests/histories/generate.py
+    python3 tests/histories/generate.py                 # every scenario, written here
+    python3 tests/histories/generate.py --out /tmp/h    # somewhere else (to compare first)
+    python3 tests/histories/generate.py complaint_full  # only the scenarios named
 
-Runs fixed scenarios on the time-skipping test server with the real activities and an embedded
-PostgreSQL in a temporary directory, then writes each case's event history as JSON here.
+Runs fixed scenarios on the time-skipping test server with the real worker and activities and
+an embedded PostgreSQL in a temporary directory (removed afterwards), then writes each case's
+event history as JSON (`WorkflowHistory.to_json()`). Rerunnable: every run starts from nothing.
+
 Regenerate only on purpose: a replay failure against the old files means a change to workflow
-code is not replay-safe (guard it with workflow.patched instead).
+code is not replay-safe for running cases (guard it with `workflow.patched` instead).
+The scenario functions are also run by tests/workflows/test_replay.py, so they cannot rot.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import shutil
 import sys
 import tempfile
+import uuid
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
+
+from temporalio.client import WorkflowExecutionStatus
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
@@ -69,12 +79,17 @@ def case_input(case_id: str, case_type: CaseType, **kw) -> CaseInput:
     )
 
 
-async def complaint_full(env):
-    wf = ComplaintWorkflow
-    h = await env.client.start_workflow(
-        wf.run, case_input("CMP-HIST-FULL", CaseType.COMPLAINT, category=Category.SERVICE,
-                           severity=Severity.GENERAL), id="CMP-HIST-FULL", task_queue=QUEUE)
-    await h.execute_update(wf.opened)
+async def _start(env, wf, case_id: str, task_queue: str, inp: CaseInput):
+    handle = await env.client.start_workflow(wf.run, inp, id=case_id, task_queue=task_queue)
+    await handle.execute_update(wf.opened)
+    return handle
+
+
+async def complaint_full(env, task_queue: str = QUEUE, suffix: str = ""):
+    """The whole happy path with a note, a transfer, a pause for the customer and a dispute."""
+    wf, case_id = ComplaintWorkflow, f"CMP-HIST-FULL{suffix}"
+    h = await _start(env, wf, case_id, task_queue, case_input(
+        case_id, CaseType.COMPLAINT, category=Category.SERVICE, severity=Severity.GENERAL))
     await h.execute_update(wf.accept, AcceptAction(CS))
     await h.execute_update(wf.note, NoteAction(CS, "called the customer"))
     await h.execute_update(wf.transfer, TransferAction(CS, "product", "billing system"))
@@ -88,16 +103,15 @@ async def complaint_full(env):
     await h.execute_update(wf.resolve, ResolveAction(PRODUCT, "refund 60", "recheck"))
     await h.execute_update(wf.feedback, FeedbackAction(PRODUCT, "refunded more"))
     await h.execute_update(wf.callback, CallbackAction(PRODUCT, Satisfaction.SATISFIED))
-    await h.result()
+    await _finished(h)
     return h
 
 
-async def complaint_escalation(env):
-    wf = ComplaintWorkflow
-    h = await env.client.start_workflow(
-        wf.run, case_input("CMP-HIST-ESC", CaseType.COMPLAINT, category=Category.SERVICE,
-                           severity=Severity.URGENT), id="CMP-HIST-ESC", task_queue=QUEUE)
-    await h.execute_update(wf.opened)
+async def complaint_escalation(env, task_queue: str = QUEUE, suffix: str = ""):
+    """Nobody accepts: warning, breach (L2), a climb (L3), then a supervisor acknowledges."""
+    wf, case_id = ComplaintWorkflow, f"CMP-HIST-ESC{suffix}"
+    h = await _start(env, wf, case_id, task_queue, case_input(
+        case_id, CaseType.COMPLAINT, category=Category.SERVICE, severity=Severity.URGENT))
     await env.sleep(timedelta(hours=24, minutes=1))  # warning, breach, L2
     await env.sleep(timedelta(hours=4))  # L3
     await h.execute_update(wf.acknowledge, AcknowledgeAction(SUPERVISOR, "on it"))
@@ -105,29 +119,24 @@ async def complaint_escalation(env):
     await h.execute_update(wf.resolve, ResolveAction(CS, "fixed", "network reset"))
     await h.execute_update(wf.feedback, FeedbackAction(CS, "fixed"))
     await h.execute_update(wf.callback, CallbackAction(CS, Satisfaction.UNSATISFIED))
-    await h.result()
+    await _finished(h)
     return h
 
 
-async def inquiry_converted(env):
-    wf = InquiryWorkflow
-    h = await env.client.start_workflow(
-        wf.run, case_input("INQ-HIST-CONV", CaseType.INQUIRY), id="INQ-HIST-CONV",
-        task_queue=QUEUE)
-    await h.execute_update(wf.opened)
+async def inquiry_converted(env, task_queue: str = QUEUE, suffix: str = ""):
+    wf, case_id = InquiryWorkflow, f"INQ-HIST-CONV{suffix}"
+    h = await _start(env, wf, case_id, task_queue, case_input(case_id, CaseType.INQUIRY))
     await h.execute_update(wf.accept, AcceptAction(CS))
     await h.execute_update(
         wf.convert, ConvertAction(CS, Category.SERVICE, Severity.MAJOR, "aggrieved"))
-    await h.result()
+    await _finished(h)
     return h
 
 
-async def unsubscribe_done(env):
-    wf = UnsubscribeWorkflow
-    h = await env.client.start_workflow(
-        wf.run, case_input("UNS-HIST-DONE", CaseType.UNSUBSCRIBE, services=["sms"],
-                           channel=Channel.APP), id="UNS-HIST-DONE", task_queue=QUEUE)
-    await h.execute_update(wf.opened)
+async def unsubscribe_done(env, task_queue: str = QUEUE, suffix: str = ""):
+    wf, case_id = UnsubscribeWorkflow, f"UNS-HIST-DONE{suffix}"
+    h = await _start(env, wf, case_id, task_queue, case_input(
+        case_id, CaseType.UNSUBSCRIBE, services=["sms"], channel=Channel.APP))
     await h.execute_update(wf.accept, AcceptAction(CS))
     await h.signal(wf.customer_consent, ConsentAction(HOTLINE, "Y"))
     for _ in range(60):
@@ -135,34 +144,77 @@ async def unsubscribe_done(env):
             break
         await env.sleep(timedelta(seconds=1))
     await h.execute_update(wf.review, ReviewAction(SUPERVISOR, True, "ok"))
-    await h.result()
+    await _finished(h)
     return h
 
 
-async def main() -> None:
+async def _finished(handle) -> None:
+    """Wait for the case to complete by polling, not with `handle.result()`: a result wait lets
+    the time-skipping server jump to the completed case's default 10-year run timeout, and the
+    following scenarios would run (and be recorded) a decade later."""
+    for _ in range(500):
+        status = (await handle.describe()).status
+        if status != WorkflowExecutionStatus.RUNNING:
+            assert status == WorkflowExecutionStatus.COMPLETED, f"{handle.id}: {status}"
+            return
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"{handle.id} did not complete")
+
+
+Scenario = Callable[..., Awaitable]
+SCENARIOS: dict[str, Scenario] = {
+    s.__name__: s
+    for s in (complaint_full, complaint_escalation, inquiry_converted, unsubscribe_done)
+}
+
+
+async def write_histories(env, task_queue: str, out_dir: Path, names=None,
+                          suffix: str = "") -> dict[str, Path]:
+    """Run the named scenarios (all by default) on a worker already polling `task_queue` and
+    write each history to out_dir/<scenario>.json."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name in names or SCENARIOS:
+        handle = await SCENARIOS[name](env, task_queue, suffix)
+        history = await handle.fetch_history()
+        path = out_dir / f"{name}.json"
+        path.write_text(history.to_json(), encoding="utf-8")
+        written[name] = path
+    return written
+
+
+async def main(argv: list[str] | None = None) -> None:
     from temporalio.testing import WorkflowEnvironment
 
-    tmp = Path(tempfile.mkdtemp())
-    _, url = start_embedded_postgres(tmp / "pg")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                        help=f"scenarios to run (default: all of {', '.join(SCENARIOS)})")
+    parser.add_argument("--out", type=Path, default=HERE, help="where to write the JSON files")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.scenarios) - set(SCENARIOS))
+    if unknown:
+        parser.error(f"unknown scenario(s) {unknown}; known: {', '.join(SCENARIOS)}")
+
+    tmp = Path(tempfile.mkdtemp(prefix="caseflow-histories-"))
     try:
-        await migrate(url)
-        engine = make_engine(url)
-        await seed_demo(engine)
-        async with await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=shutil.which("temporal-test-server"),
-            data_converter=DATA_CONVERTER,
-        ) as env, build_worker(env.client, engine, QUEUE):
-            for scenario in (complaint_full, complaint_escalation, inquiry_converted,
-                             unsubscribe_done):
-                handle = await scenario(env)
-                history = await handle.fetch_history()
-                path = HERE / f"{scenario.__name__}.json"
-                path.write_text(history.to_json(), encoding="utf-8")
-                sys.stdout.write(f"wrote {path.name} ({len(history.events)} events)\n")
-        await engine.dispose()
+        _, url = start_embedded_postgres(tmp / "pg")
+        try:
+            await migrate(url)
+            engine = make_engine(url)
+            await seed_demo(engine)
+            task_queue = f"{QUEUE}-{uuid.uuid4().hex[:8]}"
+            async with await WorkflowEnvironment.start_time_skipping(
+                test_server_existing_path=shutil.which("temporal-test-server"),
+                data_converter=DATA_CONVERTER,
+            ) as env, build_worker(env.client, engine, task_queue):
+                written = await write_histories(env, task_queue, args.out, args.scenarios)
+            await engine.dispose()
+        finally:
+            stop_embedded_postgres(tmp / "pg")
     finally:
-        stop_embedded_postgres(tmp / "pg")
         shutil.rmtree(tmp, ignore_errors=True)
+    for path in written.values():
+        sys.stdout.write(f"wrote {path}\n")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,19 @@
 """Workflow tests run on the real time-skipping test server with the real activities and
-PostgreSQL. Time moves with `env.sleep()`; the state is read with the `snapshot` query."""
+PostgreSQL. Time moves with `env.sleep()`; the state is read with the `snapshot` query.
+
+One test server for the session; one worker (its own task queue) per module via `harness`, or
+per test via `policy_harness` when a test needs a policy of its own. Note that the server's
+clock is shared: every `env.sleep` moves it for all cases, so tests read "now" from the server
+(`env.get_current_time()`) and never from the machine.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from caseflow.domain import (
     Actor,
     CaseInput,
+    CaseState,
     CaseType,
     Category,
     Channel,
@@ -27,6 +36,7 @@ from caseflow.domain import (
 )
 from caseflow.policy import PACKAGED_DIR, PolicyBook
 from caseflow.temporal import DATA_CONVERTER
+from tests.conftest import fetch_events, fetch_notifications
 from worker import build_worker
 from workflows.registry import WORKFLOWS
 
@@ -93,11 +103,16 @@ class Harness:
     async def terminate_open(self) -> None:
         """Open cases whose worker is gone would hold the test server's clock still (their
         timers fire into a task queue nobody polls): end them with the worker."""
-        for handle in self.handles:
+        handles, self.handles = self.handles, []
+        for handle in handles:
             with contextlib.suppress(RPCError):
                 desc = await handle.describe()
                 if desc.status == WorkflowExecutionStatus.RUNNING:
                     await handle.terminate("test finished")
+
+    async def sleep_until(self, instant: datetime, offset: timedelta = timedelta(0)) -> None:
+        """Move the server's clock to `instant + offset` (firing every timer on the way)."""
+        await sleep_until(self.env, instant, offset)
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -107,6 +122,68 @@ async def harness(env, db_engine):
     async with build_worker(env.client, db_engine, task_queue):
         yield harness
         await harness.terminate_open()
+
+
+@contextlib.asynccontextmanager
+async def policy_harness(env, engine, book: PolicyBook) -> AsyncIterator[Harness]:
+    """A worker of its own (own task queue) with `book` as its policy; its cases end with it."""
+    task_queue = f"tq-{uuid.uuid4().hex[:8]}"
+    harness = Harness(env, engine, task_queue)
+    async with build_worker(env.client, engine, task_queue, book):
+        try:
+            yield harness
+        finally:
+            await harness.terminate_open()
+
+
+async def sleep_until(env: WorkflowEnvironment, instant: datetime,
+                      offset: timedelta = timedelta(0)) -> None:
+    now = await env.get_current_time()
+    gap = instant + offset - now
+    assert gap > timedelta(0), f"{instant + offset} is already past (server time {now})"
+    await env.sleep(gap)
+
+
+async def events_of(engine, case_id: str) -> list[dict]:
+    """The case's rows in case_events (PostgreSQL), in sequence order."""
+    return await fetch_events(engine, case_id)
+
+
+async def settle(handle, engine, timeout: float = 15.0) -> tuple[CaseState, list[dict]]:
+    """The case's state (snapshot query) and its case_events rows, once every audit event the
+    workflow has produced is in PostgreSQL (a transition is recorded by an activity, which may
+    still be running when `env.sleep` returns)."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + timeout
+    while True:
+        state = await handle.query("snapshot", result_type=CaseState)
+        events = await fetch_events(engine, state.case_id)
+        if [e["seq"] for e in events] == list(range(1, state.seq + 1)):
+            return state, events
+        if loop.time() > give_up:
+            raise AssertionError(
+                f"{state.case_id}: workflow at seq {state.seq}, PostgreSQL has "
+                f"{[e['seq'] for e in events]}"
+            )
+        await asyncio.sleep(0.02)
+
+
+async def closed_state(handle, timeout: float = 15.0) -> CaseState:
+    """The final state of a case that is finishing, without `handle.result()`: on the
+    time-skipping server a result wait unlocks time skipping, and the clock then jumps to the
+    next timer it knows of, which after a case completed is that case's default 10-year run
+    timeout; every later test would run a decade ahead. Polls `describe()` instead."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + timeout
+    while (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+        assert loop.time() < give_up, f"{handle.id} is still running"
+        await asyncio.sleep(0.02)
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
+    return await handle.query("snapshot", result_type=CaseState)
+
+
+async def notifications_of(engine, case_id: str) -> list[dict]:
+    return await fetch_notifications(engine, case_id)
 
 
 def write_policy(tmp_dir: Path, version: str, replace: dict[str, str]) -> Path:

@@ -1,31 +1,140 @@
-"""Replay the committed histories with today's workflow code: a change that would break running
-cases (new commands, reordered timers or activities without `workflow.patched`) fails here."""
+"""Replay the committed histories (tests/histories/*.json) with today's workflow code: a change
+that would break running cases (new commands, reordered timers or activities without
+`workflow.patched`) fails here. Regenerate them with `python3 tests/histories/generate.py`."""
 
 from __future__ import annotations
 
+import base64
 import json
+import uuid
+from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.worker import Replayer
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
+from caseflow.domain import CaseInput, CaseState
 from caseflow.temporal import DATA_CONVERTER
+from tests.histories.generate import write_histories
+from workflows.complaint import ComplaintWorkflow
+from workflows.lifecycle import HANDLING_ACTIONS, CaseLifecycle
 from workflows.registry import ALL_WORKFLOWS
 
-HISTORIES = sorted((Path(__file__).resolve().parent.parent / "histories").glob("*.json"))
+HISTORIES_DIR = Path(__file__).resolve().parent.parent / "histories"
+HISTORIES = sorted(HISTORIES_DIR.glob("*.json"))
+WORKFLOW_BY_TYPE = {cls.__name__: cls for cls in ALL_WORKFLOWS}
+
+
+def load(path: Path) -> tuple[str, dict]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    started = data["events"][0]["workflowExecutionStartedEventAttributes"]
+    return started["workflowType"]["name"], data
+
+
+def recorded_events(data: dict) -> list[dict]:
+    """The audit events the case wrote, decoded from its record_transition activity inputs."""
+    events = []
+    for event in data["events"]:
+        attrs = event.get("activityTaskScheduledEventAttributes")
+        if attrs and attrs["activityType"]["name"] == "record_transition":
+            request = json.loads(base64.b64decode(attrs["input"]["payloads"][0]["data"]))
+            events += request["events"]
+    return events
+
+
+def recorded_kinds(data: dict) -> list[str]:
+    return [e["kind"] for e in recorded_events(data)]
+
+
+def escalation_levels(data: dict) -> list[str]:
+    return [e["data"]["level"] for e in recorded_events(data) if e["kind"] == "escalated"]
+
+
+def event_types(data: dict) -> Counter:
+    return Counter(e["eventType"] for e in data["events"])
+
+
+def check_complaint_full(data: dict) -> None:
+    """A full happy path with a transfer, a pause and a dispute, archived by a callback."""
+    kinds = recorded_kinds(data)
+    for kind in ("transferred", "paused", "resumed", "reopened", "callback"):
+        assert kind in kinds, kind
+    assert kinds.count("accepted") == 2 and kinds.count("resolved") == 2
+    assert kinds[-1] == "archived" and "breach" not in kinds
+    assert event_types(data)["EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED"] == 1
+
+
+def check_complaint_escalation(data: dict) -> None:
+    """Breach, climbs up the ladder, a supervisor's acknowledgment, then archived."""
+    kinds = recorded_kinds(data)
+    assert kinds[:2] == ["intake", "warning"]
+    assert kinds.count("breach") == 1 and escalation_levels(data) == ["2", "3"]
+    assert kinds.index("escalation_acknowledged") > kinds.index("breach")
+    assert kinds[-1] == "archived"
+    # warning, deadline and the L3 climb all fired as timers of the workflow's own
+    assert event_types(data)["EVENT_TYPE_TIMER_FIRED"] >= 3
 
 
 def test_histories_are_committed():
     names = {p.stem for p in HISTORIES}
     assert {"complaint_full", "complaint_escalation", "inquiry_converted",
             "unsubscribe_done"} <= names
+    for path in HISTORIES:
+        workflow_type, _ = load(path)
+        assert workflow_type in WORKFLOW_BY_TYPE, (path.name, workflow_type)
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path):
-    data = json.loads(path.read_text(encoding="utf-8"))
+    workflow_type, data = load(path)
     history = WorkflowHistory.from_json(path.stem, data)
-    replayer = Replayer(workflows=ALL_WORKFLOWS, data_converter=DATA_CONVERTER)
+    replayer = Replayer(workflows=[WORKFLOW_BY_TYPE[workflow_type]],
+                        data_converter=DATA_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
+
+
+def test_committed_complaint_histories_cover_their_scenarios():
+    check_complaint_full(load(HISTORIES_DIR / "complaint_full.json")[1])
+    check_complaint_escalation(load(HISTORIES_DIR / "complaint_escalation.json")[1])
+
+
+@workflow.defn(name="ComplaintWorkflow")
+class TimerFirstComplaint(CaseLifecycle):
+    """The complaint as a careless change would make it: a new timer before anything else."""
+
+    ALLOWED = HANDLING_ACTIONS
+
+    @workflow.run
+    async def run(self, inp: CaseInput) -> CaseState:
+        await workflow.sleep(timedelta(seconds=1))
+        return await self._run()
+
+
+async def test_replay_catches_a_change_that_is_not_replay_safe():
+    _, data = load(HISTORIES_DIR / "complaint_escalation.json")
+    history = WorkflowHistory.from_json("complaint_escalation", data)
+    replayer = Replayer(workflows=[TimerFirstComplaint], data_converter=DATA_CONVERTER,
+                        workflow_runner=UnsandboxedWorkflowRunner())
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert isinstance(result.replay_failure, workflow.NondeterminismError)
+
+
+async def test_generator_scenarios_still_run_and_replay(harness, tmp_path):
+    """The generator's complaint scenarios, run now on the shared server: they still complete,
+    still cover what they claim, and what they produce replays."""
+    written = await write_histories(
+        harness.env, harness.task_queue, tmp_path, ["complaint_full", "complaint_escalation"],
+        suffix=f"-{uuid.uuid4().hex[:8]}",
+    )
+    checks = {"complaint_full": check_complaint_full,
+              "complaint_escalation": check_complaint_escalation}
+    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=DATA_CONVERTER)
+    for name, path in written.items():
+        _, data = load(path)
+        checks[name](data)
+        result = await replayer.replay_workflow(WorkflowHistory.from_json(name, data))
+        assert result.replay_failure is None
