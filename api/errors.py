@@ -1,4 +1,8 @@
-"""Every failure becomes a 4xx/503 with a message that says what is wrong; never a bare 500."""
+"""Every failure becomes a 4xx/503 whose `detail` says what is wrong; never a bare 500.
+
+Bodies are always {"detail": "...", ...}: `reason` carries the workflow's error type and
+`errors` the per-field problems of an invalid request.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,9 @@ import logging
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -23,6 +27,8 @@ APPLICATION_ERROR_STATUS = {
     "Forbidden": status.HTTP_403_FORBIDDEN,
     "InvalidInput": status.HTTP_422_UNPROCESSABLE_CONTENT,
 }
+# Temporal's type for an update that was accepted but the workflow finished before answering it.
+UPDATE_OUTLIVED_WORKFLOW = "AcceptedUpdateCompletedWorkflow"
 
 
 class ServiceUnavailable(Exception):
@@ -33,16 +39,36 @@ def _json(code: int, detail: str, **extra) -> JSONResponse:
     return JSONResponse({"detail": detail, **extra}, status_code=code)
 
 
+def _case(request: Request) -> str:
+    return request.path_params.get("case_id") or "the case"
+
+
+def _archived(request: Request) -> JSONResponse:
+    return _json(
+        status.HTTP_409_CONFLICT,
+        f"case {_case(request)} is archived: its workflow has completed, no action applies",
+        reason="Archived",
+    )
+
+
+def _field_problems(exc: RequestValidationError) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc and loc[0] == "body":
+            loc = loc[1:] or ["body"]
+        elif len(loc) > 1 and loc[0] in ("query", "path", "header"):
+            loc = [f"{loc[0]} parameter {'.'.join(loc[1:])}"]
+        problems.append(f"{'.'.join(loc)}: {err.get('msg')}" if loc else str(err.get("msg")))
+    return problems
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-            problems.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
         return _json(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "invalid request: " + "; ".join(problems),
+            "invalid request: " + "; ".join(_field_problems(exc)),
             # The offending input is left out: it may carry a customer's personal data.
             errors=[
                 {"loc": list(err.get("loc", ())), "msg": err.get("msg"), "type": err.get("type")}
@@ -63,35 +89,75 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _update_failed(request: Request, exc: WorkflowUpdateFailedError) -> JSONResponse:
         cause = exc.cause
         if isinstance(cause, ApplicationError):
-            code = APPLICATION_ERROR_STATUS.get(cause.type or "", status.HTTP_409_CONFLICT)
+            if cause.type == UPDATE_OUTLIVED_WORKFLOW:
+                return _archived(request)
+            code = APPLICATION_ERROR_STATUS.get(cause.type or "")
+            if code is None:
+                # Not one of the validators' types: still the workflow's refusal, not ours.
+                log.warning("unexpected update failure", extra={"type": cause.type})
+                code = status.HTTP_409_CONFLICT
             return _json(code, cause.message, reason=cause.type)
         return _json(status.HTTP_409_CONFLICT, f"action rejected: {cause or exc}")
+
+    @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)
+    async def _update_timeout(
+        request: Request, exc: WorkflowUpdateRPCTimeoutOrCancelledError
+    ) -> JSONResponse:
+        return _json(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"case {_case(request)} did not answer in time (is a worker running?); the action "
+            "may still apply: check the case before retrying",
+        )
 
     @app.exception_handler(RPCError)
     async def _rpc(request: Request, exc: RPCError) -> JSONResponse:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            return _json(status.HTTP_404_NOT_FOUND, f"case not found in Temporal: {exc.message}")
+            if "already completed" in exc.message:
+                return _archived(request)  # the update reached a workflow that just finished
+            return _json(
+                status.HTTP_404_NOT_FOUND,
+                f"case {_case(request)} not found in Temporal (a workflow's history is kept "
+                "only for the namespace's retention period)",
+            )
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             return _json(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
-                "the workflow service is unavailable; retry shortly",
+                "the workflow service (Temporal) is unavailable; retry shortly",
             )
-        log.error("temporal rpc failed", extra={"status": str(exc.status), "err": exc.message})
-        return _json(status.HTTP_503_SERVICE_UNAVAILABLE, f"workflow service error: {exc.message}")
+        log.error("temporal rpc failed", extra={"status": exc.status.name, "err": exc.message})
+        return _json(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"the workflow service (Temporal) refused the call: {exc.message}",
+        )
 
     @app.exception_handler(ServiceUnavailable)
     async def _unavailable(request: Request, exc: ServiceUnavailable) -> JSONResponse:
         return _json(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc))
 
-    @app.exception_handler(OperationalError)
-    @app.exception_handler(InterfaceError)
     @app.exception_handler(DBAPIError)
+    async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+            return await _db_down(request, exc)
+        if isinstance(exc, DataError):
+            # PostgreSQL's message may quote the value (personal data): logged by type only.
+            log.warning("value refused by the database", extra={"err": type(exc.orig).__name__})
+            return _json(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                         "a value in the request cannot be stored (out of range or an invalid "
+                         "character)")
+        if isinstance(exc, IntegrityError):
+            return _json(status.HTTP_409_CONFLICT,
+                         "the request conflicts with a concurrent change; retry")
+        log.error("database error", extra={"err": type(exc).__name__}, exc_info=exc)
+        return _json(status.HTTP_503_SERVICE_UNAVAILABLE,
+                     "the case database refused the request; nothing was changed, retry shortly")
+
+    # asyncpg raises plain OSError (connection refused, socket gone) while connecting.
     @app.exception_handler(OSError)
     async def _db_down(request: Request, exc: Exception) -> JSONResponse:
         log.warning("database unavailable", extra={"err": type(exc).__name__})
         return _json(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            "the case database is unavailable; nothing was changed, retry shortly",
+            "the case database (PostgreSQL) is unavailable; nothing was changed, retry shortly",
         )
 
     @app.exception_handler(NotSignedIn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
@@ -16,12 +18,20 @@ from api.routers import actions, cases, codec, health, me, metrics, pages, polic
 from api.schemas import ERROR_RESPONSES
 from caseflow.db import make_engine
 from caseflow.logging import setup_logging
-from caseflow.policy import PolicyBook, get_policy_book
+from caseflow.policy import PolicyBook
 from caseflow.settings import Settings, get_settings
 from caseflow.temporal import connect
 
 log = logging.getLogger("caseflow.api")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised while the body streams in. An HTTPException so FastAPI's body parsing lets it
+    through (it turns any other error there into a 400) and the JSON handler answers 413."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"request body larger than {max_bytes} bytes")
 
 
 class BodyLimit:
@@ -38,56 +48,63 @@ class BodyLimit:
             return
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
             # NUL cannot be stored or matched in PostgreSQL text: refuse it as invalid input.
-            await _reply(send, 422, b'{"detail": "invalid request: NUL character in the URL"}')
+            await _reply(send, 422, "invalid request: NUL character in the URL")
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(send)
+            await _reply(send, 413, BodyTooLarge(self.max_bytes).detail)
             return
         seen = 0
 
         async def limited() -> Message:
+            # Chunked uploads declare no length: count what actually arrives.
             nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         try:
             await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._too_large(send)
-
-    async def _too_large(self, send: Send) -> None:
-        await _reply(send, 413, b'{"detail": "request body larger than %d bytes"}'
-                     % self.max_bytes)
+        except BodyTooLarge as exc:  # read outside a route (no exception handler ran)
+            await _reply(send, exc.status_code, exc.detail)
 
 
-async def _reply(send: Send, status: int, body: bytes) -> None:
+async def _reply(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
-
-
 def create_app(
     settings: Settings | None = None, book: PolicyBook | None = None
 ) -> FastAPI:
+    """The app for `settings` (default: the environment). Nothing connects here: the Temporal
+    client, the database engine and the policy book are made in the lifespan, on start."""
+    from_environment = settings is None
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        if from_environment:
+            setup_logging(settings)  # the served app owns the process's logging; tests do not
         app.state.settings = settings
-        app.state.book = book or get_policy_book()  # invalid policy files stop the start here
+        # Invalid policy files stop the start here, naming the file and the problem.
+        app.state.book = book or PolicyBook.load(settings.policy_dir, settings.policy_version)
         app.state.engine = make_engine(settings.database_url)
-        app.state.temporal = await connect(settings)
+        try:
+            app.state.temporal = await connect(settings)
+        except RuntimeError as exc:
+            log.error("cannot reach Temporal", extra={"temporal": settings.temporal_address,
+                                                       "err": str(exc)})
+            await app.state.engine.dispose()
+            raise
         log.info("api ready", extra={"temporal": settings.temporal_address,
+                                     "task_queue": settings.task_queue,
                                      "policy_version": app.state.book.active_version})
         try:
             yield
@@ -101,7 +118,10 @@ def create_app(
         description=(
             "Complaints, inquiries and unsubscribes, each a Temporal workflow with SLA timers "
             "from the Chinese telecom service standards. Authenticate with "
-            "`Authorization: Bearer <token>`; `caseflow dev` prints demo tokens."
+            "`Authorization: Bearer <token>`; `caseflow dev` prints demo tokens.\n\n"
+            "Errors are always `{\"detail\": \"...\"}`: 401 no or bad token, 403 role or "
+            "department, 404 unknown case, 409 not allowed in the case's phase (or archived), "
+            "413 body too large, 422 invalid input, 503 Temporal or PostgreSQL unreachable."
         ),
         lifespan=lifespan,
     )
@@ -126,13 +146,5 @@ def create_app(
     return app
 
 
-def __getattr__(name: str) -> FastAPI:
-    """`api.main:app` for uvicorn, built on first use from the environment, so importing this
-    module (tests, tools) neither reads settings nor reconfigures logging."""
-    if name != "app":
-        raise AttributeError(name)
-    global app
-    settings = get_settings()
-    setup_logging(settings)
-    app = create_app(settings)
-    return app
+# `uvicorn api.main:app`: configured from the environment; it connects only when it starts.
+app = create_app()

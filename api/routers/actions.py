@@ -16,7 +16,15 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
-from api.deps import EngineDep, SettingsDep, TemporalDep, UserDep, actor_of, require_role
+from api.deps import (
+    BookDep,
+    EngineDep,
+    SettingsDep,
+    TemporalDep,
+    UserDep,
+    actor_of,
+    require_role,
+)
 from api.errors import ServiceUnavailable
 from api.permissions import ACTION_ROLES
 from api.routers.cases import load_state
@@ -145,7 +153,7 @@ def _make_route(action: str, spec: ActionSpec):
     body_model = spec.body
     body_optional = all(not f.is_required() for f in body_model.model_fields.values())
 
-    async def run_action(case_id, body, user, engine, temporal, settings) -> CaseView:
+    async def run_action(case_id, body, user, engine, temporal, settings, book) -> CaseView:
         body = body if body is not None else body_model()
         require_role(user, ACTION_ROLES[action], f"{action.replace('_', ' ')} cases")
         for name, value in body.model_dump().items():
@@ -156,6 +164,8 @@ def _make_route(action: str, spec: ActionSpec):
                 )
         state = await load_state(engine, case_id)
         if state.phase == Phase.ARCHIVED:
+            # Its workflow has completed: no update could reach it (Temporal would say "not
+            # found"). The same answer comes from api.errors if it completes meanwhile.
             raise HTTPException(
                 status.HTTP_409_CONFLICT, f"case {case_id} is archived; no action applies"
             )
@@ -178,7 +188,7 @@ def _make_route(action: str, spec: ActionSpec):
                 f"case {case_id} did not answer within {ACTION_TIMEOUT_S} s (is a worker "
                 "running?); the action may still apply: check the case before retrying"
             ) from None
-        return case_view(new_state, Role(user.role))
+        return case_view(new_state, Role(user.role), book)
 
     # Two thin signatures so FastAPI documents the body, optional where every field is.
     if body_optional:
@@ -189,9 +199,10 @@ def _make_route(action: str, spec: ActionSpec):
             engine: EngineDep,
             temporal: TemporalDep,
             settings: SettingsDep,
+            book: BookDep,
             body: body_model | None = None,  # type: ignore[valid-type]
         ) -> CaseView:
-            return await run_action(case_id, body, user, engine, temporal, settings)
+            return await run_action(case_id, body, user, engine, temporal, settings, book)
 
     else:
 
@@ -202,8 +213,9 @@ def _make_route(action: str, spec: ActionSpec):
             engine: EngineDep,
             temporal: TemporalDep,
             settings: SettingsDep,
+            book: BookDep,
         ) -> CaseView:
-            return await run_action(case_id, body, user, engine, temporal, settings)
+            return await run_action(case_id, body, user, engine, temporal, settings, book)
 
     endpoint.__name__ = f"action_{action}"
     return endpoint
@@ -216,5 +228,11 @@ for _action, _spec in ACTIONS.items():
         methods=["POST"],
         response_model=CaseView,
         summary=_spec.summary,
+        description=(
+            f"{_spec.summary}. Allowed roles: "
+            f"{', '.join(sorted(r.value for r in ACTION_ROLES[_action]))} (403 otherwise; agents "
+            "act only on their department's cases). 409 when the case's phase does not allow "
+            "it or the case is archived. Returns the case as `GET /cases/{case_id}` shows it."
+        ),
         name=f"action_{_action}",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from datetime import UTC, datetime
 from typing import Annotated
@@ -21,6 +22,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import (
+    BookDep,
     EngineDep,
     SettingsDep,
     TemporalDep,
@@ -81,7 +83,9 @@ def _request_hash(body: CaseCreate) -> str:
     return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
 
 
-async def _case_id_for(engine, key: str | None, body: CaseCreate) -> tuple[str, bool]:
+async def _case_id_for(
+    engine, key: str | None, body: CaseCreate, from_header: bool
+) -> tuple[str, bool]:
     """The case number for this intake; (number, True) when the key was seen before."""
     now = datetime.now(UTC)
     if key is None:
@@ -92,6 +96,7 @@ async def _case_id_for(engine, key: str | None, body: CaseCreate) -> tuple[str, 
             await conn.execute(select(IntakeKey).where(IntakeKey.key == key))
         ).first()
         if existing is None:
+            # The number is drawn first so the key row is complete when it becomes visible.
             candidate = await allocate_case_number(conn, body.type, now)
             await conn.execute(
                 insert(IntakeKey)
@@ -106,10 +111,11 @@ async def _case_id_for(engine, key: str | None, body: CaseCreate) -> tuple[str, 
         else:
             replay = True
     if existing.request_hash != digest:
+        what = "Idempotency-Key" if from_header else "client_reference (for this channel)"
         raise HTTPException(
             status.HTTP_409_CONFLICT,
-            f"Idempotency-Key '{key}' was already used for a different request "
-            f"(case {existing.case_id})",
+            f"{what} reused with a different request: it already opened case "
+            f"{existing.case_id}; send a new key for a new case",
         )
     return existing.case_id, replay
 
@@ -119,9 +125,12 @@ async def _case_id_for(engine, key: str | None, body: CaseCreate) -> tuple[str, 
     status_code=status.HTTP_201_CREATED,
     response_model=CaseView,
     summary="File a case",
-    description="Starts the case's workflow and returns it once the intake is recorded. "
-    "Send an `Idempotency-Key` header (or a `client_reference`) so that a retried request "
-    "returns the same case instead of opening a second one (201 first, 200 on replays).",
+    description="Starts the case's workflow (update-with-start) and returns the case once its "
+    "intake is recorded: routed to a department, response window running. Send an "
+    "`Idempotency-Key` header (or a `client_reference`, deduplicated per channel) so that a "
+    "retried request returns the same case instead of opening a second one: 201 the first "
+    "time, 200 on replays, 409 when the key comes back with a different body. Complaints "
+    "need `category` and `severity`.",
     responses={200: {"description": "The case this Idempotency-Key already opened"}},
 )
 async def create_case(
@@ -131,7 +140,12 @@ async def create_case(
     engine: EngineDep,
     temporal: TemporalDep,
     settings: SettingsDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    book: BookDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(min_length=1, max_length=200,
+               description="Any unique string per intended case, e.g. a UUID"),
+    ] = None,
 ) -> CaseView:
     require_role(user, CREATE_ROLES, "file cases")
     if len(body.description) > settings.max_text_chars:
@@ -142,12 +156,13 @@ async def create_case(
     workflow_cls = WORKFLOWS.get(body.type)
     if workflow_cls is None:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"case type '{body.type}' is not supported"
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"case type '{body.type.value}' is not supported yet",
         )
     key = idempotency_key or (
         f"{body.channel.value}:{body.client_reference}" if body.client_reference else None
     )
-    case_id, replay = await _case_id_for(engine, key, body)
+    case_id, replay = await _case_id_for(engine, key, body, from_header=bool(idempotency_key))
     inp = CaseInput(
         case_id=case_id,
         case_type=body.type,
@@ -184,8 +199,11 @@ async def create_case(
             START_TIMEOUT_S,
         )
     except (WorkflowAlreadyStartedError, WorkflowUpdateFailedError):
-        state = await load_state(engine, case_id)  # already finished: the recorded case
+        # The key's workflow already finished (reuse rejected): answer with the recorded case.
+        await _discard_start(start)
+        state = await load_state(engine, case_id)
     except RPCError as err:
+        await _discard_start(start)
         if err.status == RPCStatusCode.ALREADY_EXISTS:
             state = await load_state(engine, case_id)
         else:
@@ -197,16 +215,30 @@ async def create_case(
         ) from None
     response.status_code = status.HTTP_200_OK if replay else status.HTTP_201_CREATED
     response.headers["Location"] = f"/api/v1/cases/{case_id}"
-    return case_view(state, Role(user.role))
+    return case_view(state, Role(user.role), book)
 
 
-@router.get("/{case_id}", response_model=CaseView, summary="A case's current state")
-async def get_case(case_id: str, user: UserDep, engine: EngineDep) -> CaseView:
+async def _discard_start(start: WithStartWorkflowOperation) -> None:
+    """The start half of a refused update-with-start holds the same error: retrieve it, or
+    asyncio logs "Future exception was never retrieved" for every replayed intake."""
+    with contextlib.suppress(Exception):
+        await start.workflow_handle()
+
+
+@router.get(
+    "/{case_id}",
+    response_model=CaseView,
+    summary="A case's current state",
+    description="From the read model (PostgreSQL), as of the case's last transition; "
+    "`remaining_seconds` is computed at the time of the request. Agents read only their "
+    "department's cases; intake channels see personal data masked.",
+)
+async def get_case(case_id: str, user: UserDep, engine: EngineDep, book: BookDep) -> CaseView:
     state = await load_state(engine, case_id)
     check_can_read(user, state)
     if Role(user.role) in UNMASKED_ROLES:
         await record_access(engine, case_id, user.id, user.role, "GET /api/v1/cases/{id}")
-    return case_view(state, Role(user.role))
+    return case_view(state, Role(user.role), book)
 
 
 @router.get(
@@ -232,7 +264,8 @@ async def get_timeline(case_id: str, user: UserDep, engine: EngineDep) -> list[T
 @router.get(
     "/{case_id}/history",
     summary="Temporal's event history of the case (supervisors)",
-    description="The workflow's full event history as Temporal's JSON.",
+    description="The workflow's full event history as Temporal's JSON (payloads as stored: "
+    "encrypted when payload keys are configured). Supervisors and admins only.",
 )
 async def get_history(
     case_id: str, user: UserDep, engine: EngineDep, temporal: TemporalDep
@@ -243,7 +276,14 @@ async def get_history(
     return history.to_json_dict()
 
 
-@router.get("", response_model=CaseList, summary="List and filter cases (read model)")
+@router.get(
+    "",
+    response_model=CaseList,
+    summary="List and filter cases (read model)",
+    description="From PostgreSQL only (no Temporal call per case). Breached cases first, then "
+    "by the next deadline (none last). `overdue` = breached or a deadline already passed. "
+    "Agents see only their department's cases.",
+)
 async def list_cases(
     user: UserDep,
     engine: EngineDep,
@@ -275,7 +315,10 @@ async def list_cases(
         conditions.append(CaseRow.department == department)
     if assignee:
         conditions.append(CaseRow.assignee == assignee)
-    overdue_clause = or_(CaseRow.breached, CaseRow.next_deadline < now)
+    # Spelled out for NULL deadlines: `NOT (false OR NULL)` would drop them from overdue=false.
+    overdue_clause = or_(
+        CaseRow.breached, and_(CaseRow.next_deadline.is_not(None), CaseRow.next_deadline < now)
+    )
     if overdue is True:
         conditions.append(overdue_clause)
     elif overdue is False:

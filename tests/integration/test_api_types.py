@@ -8,16 +8,9 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from tests.integration.conftest import auth
+from tests.integration.conftest import act, auth
 
 pytestmark = pytest.mark.integration
-
-
-async def act(http, case_id, action, who, body=None, expect=200):
-    r = await http.post(f"/api/v1/cases/{case_id}/actions/{action}", json=body,
-                        headers=auth(who))
-    assert r.status_code == expect, (action, r.status_code, r.text)
-    return r.json()
 
 
 async def test_inquiry_answered_then_converted(http):
