@@ -1,95 +1,167 @@
-"""The outbox delivery worker: claims pending notifications, renders and sends them, marks them.
+"""The outbox delivery worker: claims due notifications, renders and sends them, marks them.
 
-Rows are claimed with FOR UPDATE SKIP LOCKED, so any number of workers can run side by side
-and no notification is sent twice. `not_before` holds a row back (e.g. business-hours alerts).
+Each notification is claimed in its own short transaction with FOR UPDATE SKIP LOCKED, so any
+number of workers (in one process or many) can run side by side: a row being sent is locked,
+the others skip it, and a row marked sent is never selected again. One transaction per row
+also means a database error after a send can only ever undo that one row's mark.
+
+Delivery is at least once: if the process dies between the gateway accepting a message and
+the commit of its "sent" mark, that one message goes out again. `not_before` holds a row back
+(business-hours alerts), and doubles as the retry backoff after a failed send.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy import text
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from caseflow.db.models import NotificationRow
 from caseflow.notify.templates import render
 
 log = logging.getLogger(__name__)
 
+_rows = NotificationRow.__table__
+MAX_ERROR_CHARS = 500
+MAX_RETRY_DELAY = 3600.0  # seconds: a long gateway outage retries hourly, not ever more slowly
+
 
 class Sender(Protocol):
+    """The port to the gateways (SMS, e-mail, app push, staff inbox). Raise to report a failed
+    send: the row is retried later."""
+
     async def send(self, channel: str, recipient: str, subject: str | None, body: str) -> None:
         ...
 
 
 class LogSender:
-    """Stands in for the SMS / e-mail / app-push gateways: writes one structured log line
-    (without the body, which may carry personal data)."""
+    """Stand-in for the real SMS / e-mail / push gateways: writes one structured log line per
+    message. The body is left out (it may hold personal data); its length is logged."""
 
     async def send(self, channel: str, recipient: str, subject: str | None, body: str) -> None:
-        log.info("notification sent", extra={"channel": channel, "recipient": recipient,
-                                             "subject": subject or "", "chars": len(body)})
+        log.info(
+            "notification sent",
+            extra={"channel": channel, "recipient": recipient, "subject": subject or "",
+                   "chars": len(body)},
+        )
 
 
 class DeliveryWorker:
-    def __init__(self, engine: AsyncEngine, sender: Sender | None = None,
-                 max_attempts: int = 5) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sender: Sender | None = None,
+        *,
+        max_attempts: int = 5,
+        retry_delay: float = 30.0,
+        send_timeout: float = 30.0,
+    ) -> None:
         self.engine = engine
-        self.sender = sender or LogSender()
+        self.sender: Sender = sender or LogSender()
         self.max_attempts = max_attempts
+        self.retry_delay = retry_delay  # seconds before the 2nd attempt; doubles per failure
+        self.send_timeout = send_timeout  # a hung gateway must not hold a row lock forever
 
     async def run_once(self, batch: int = 100) -> int:
-        """Deliver up to `batch` due notifications; returns how many were sent."""
-        sent = 0
-        async with self.engine.begin() as conn:
-            rows = (await conn.execute(
-                text("""
-                    SELECT id, recipient, channel, template, language, params, attempts
-                    FROM notifications
-                    WHERE status = 'pending' AND (not_before IS NULL OR not_before <= now())
-                    ORDER BY created_at, id
-                    LIMIT :batch FOR UPDATE SKIP LOCKED
-                """),
-                {"batch": batch},
-            )).all()
-            for row in rows:
-                rendered = render(row.template, row.channel, row.language, row.params or {})
-                try:
-                    await self.sender.send(row.channel, row.recipient, rendered.subject,
-                                           rendered.body)
-                except Exception as exc:  # noqa: BLE001 - any gateway failure is retried
-                    attempts = row.attempts + 1
-                    await conn.execute(
-                        text("UPDATE notifications SET attempts = :a, last_error = :e, "
-                             "status = :status WHERE id = :id"),
-                        {"a": attempts, "e": str(exc)[:500], "id": row.id,
-                         "status": "failed" if attempts >= self.max_attempts else "pending"},
-                    )
-                    log.warning("notification failed", extra={"id": row.id,
-                                                              "attempts": attempts})
-                    continue
-                await conn.execute(
-                    text("UPDATE notifications SET status = 'sent', sent_at = :now, "
-                         "attempts = attempts + 1, subject = :s, body = :b WHERE id = :id"),
-                    {"now": datetime.now(UTC), "s": rendered.subject, "b": rendered.body,
-                     "id": row.id},
-                )
-                sent += 1
-        return sent
+        """Try up to `batch` due notifications; returns how many were sent."""
+        return (await self._pass(batch))[1]
 
-    async def run(self, interval: float = 1.0) -> None:
+    async def run(self, interval: float = 1.0, batch: int = 100) -> None:
+        """Deliver forever: a full pass goes again at once, otherwise wait `interval`."""
         while True:
             try:
-                while await self.run_once() > 0:
+                while (await self._pass(batch))[0] >= batch:
                     pass
-            except Exception:  # noqa: BLE001 - e.g. the database is briefly away: keep going
-                log.warning("delivery pass failed; retrying", exc_info=True)
+            except Exception:
+                # e.g. PostgreSQL briefly away: the rows stay pending, the next pass gets them
+                log.warning("notification delivery pass failed; retrying", exc_info=True)
             await asyncio.sleep(interval)
 
+    async def _pass(self, batch: int) -> tuple[int, int]:
+        tried: list[int] = []  # a row that just failed is not retried in the same pass
+        sent = 0
+        while len(tried) < batch:
+            outcome = await self._deliver_next(tried)
+            if outcome is None:
+                break
+            sent += outcome
+        return len(tried), sent
 
-def start_delivery_task(engine: AsyncEngine, sender: Sender | None = None,
-                        interval: float = 1.0) -> asyncio.Task:
-    return asyncio.create_task(DeliveryWorker(engine, sender).run(interval),
-                               name="notification-delivery")
+    async def _deliver_next(self, tried: list[int]) -> bool | None:
+        """Claim, send and mark one due row; None when there is none left to claim."""
+        claim = (
+            select(
+                _rows.c.id, _rows.c.case_id, _rows.c.recipient, _rows.c.channel,
+                _rows.c.template, _rows.c.language, _rows.c.params, _rows.c.attempts,
+            )
+            .where(
+                _rows.c.status == "pending",
+                (_rows.c.not_before.is_(None)) | (_rows.c.not_before <= func.now()),
+                _rows.c.id.not_in(tried),
+            )
+            .order_by(_rows.c.created_at, _rows.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        async with self.engine.begin() as conn:
+            row = (await conn.execute(claim)).first()
+            if row is None:
+                return None
+            tried.append(row.id)
+            try:
+                rendered = render(row.template, row.channel, row.language, row.params)
+                async with asyncio.timeout(self.send_timeout):
+                    await self.sender.send(row.channel, row.recipient, rendered.subject,
+                                           rendered.body)
+            except Exception as exc:
+                await conn.execute(self._failure(row, exc))
+                return False
+            await conn.execute(
+                update(_rows)
+                .where(_rows.c.id == row.id)
+                .values(status="sent", sent_at=func.now(), attempts=_rows.c.attempts + 1,
+                        subject=rendered.subject, body=rendered.body)
+            )
+        log.debug("notification delivered",
+                  extra={"notification_id": row.id, "case_id": row.case_id,
+                         "template": row.template, "channel": row.channel})
+        return True
+
+    def _failure(self, row, exc: Exception):  # noqa: ANN001 - a claimed result row
+        attempts = row.attempts + 1
+        gave_up = attempts >= self.max_attempts
+        error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+        delay = min(self.retry_delay * 2 ** (attempts - 1), MAX_RETRY_DELAY)
+        extra = {"notification_id": row.id, "case_id": row.case_id, "template": row.template,
+                 "channel": row.channel, "attempts": attempts, "error": error}
+        if gave_up:
+            log.error("notification failed for good", extra=extra)
+        else:
+            log.warning("notification send failed; will retry", extra={**extra, "delay": delay})
+        return (
+            update(_rows)
+            .where(_rows.c.id == row.id)
+            .values(
+                attempts=attempts,
+                last_error=error,
+                status="failed" if gave_up else "pending",
+                not_before=func.now() + timedelta(seconds=delay),
+            )
+        )
+
+
+def start_delivery_task(
+    engine: AsyncEngine,
+    sender: Sender | None = None,
+    *,
+    interval: float = 1.0,
+    **options,
+) -> asyncio.Task:
+    """Run a `DeliveryWorker` in the background (next to the Temporal worker); cancel the task
+    to stop it. `options` go to `DeliveryWorker` (max_attempts, retry_delay, send_timeout)."""
+    worker = DeliveryWorker(engine, sender, **options)
+    return asyncio.create_task(worker.run(interval), name="notification-delivery")

@@ -1,116 +1,367 @@
-"""Message templates per (template, language): a subject and a body, rendered per channel kind.
+"""Notification texts per template, audience and language, shaped per channel kind.
 
-SMS gets the short body alone; email and app get subject + body; staff get "internal" text.
-Missing parameters render empty: a notification is never lost to a formatting error.
+Each template has a customer text, a staff text, or both (a few, such as "converted", may go
+either way). The channel picks the audience and the shape:
+
+- sms: one short line with the 【caseflow】 signature (carriers require it first), no subject.
+  "phone" and "in_person" get this too: it is what an agent reads out or the follow-up SMS.
+- email: subject + a body with greeting and sign-off.
+- app: title + body; "web" and "wechat" show the same push/card style.
+- internal: subject + body for staff (work queue, staff mail).
+
+`render` never raises: an unknown template gets a generic text that still names the case, and
+a missing parameter renders empty, so a notification is never lost to a formatting error.
 """
 
 from __future__ import annotations
 
 import string
 from dataclasses import dataclass
+from datetime import datetime
 
-BRAND = {"zh": "【caseflow】", "en": "[caseflow] "}
+from caseflow.case_numbers import LOCAL_TZ
 
-# template -> language -> (subject, body). {case_id} is always available.
-TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
-    "intake_ack": {
-        "zh": ("工单已受理", "您的诉求已受理，工单号{case_id}，我们将在规定时限内处理并回复您。"),
-        "en": ("We have your request", "Your request is registered as {case_id}; we will "
-               "handle it and reply within the committed time."),
-    },
-    "info_request": {
-        "zh": ("需要您补充信息", "工单{case_id}需要您补充信息：{question}。请回复本消息。"),
-        "en": ("We need more information", "Case {case_id}: {question} Please reply to this "
-               "message."),
-    },
-    "feedback": {
-        "zh": ("处理结果", "工单{case_id}处理结果：{message}。如有异议请回复“不满意”。"),
-        "en": ("The result of your case", "Case {case_id}: {message}. Reply 'dispute' if you "
-               "disagree."),
-    },
-    "consent_request": {
-        "zh": ("退订确认", "您申请退订{services}（工单{case_id}）。"
-               "回复“Y”确认退订，未确认将不予办理。"),
-        "en": ("Confirm your unsubscribe", "You asked to stop {services} (case {case_id}). "
-               "Reply Y to confirm; nothing is stopped without your confirmation."),
-    },
-    "unsubscribe_done": {
-        "zh": ("退订已完成", "您的{services}已退订成功（工单{case_id}），"
-               "次月起不再收取相关费用。"),
-        "en": ("Unsubscribe completed", "{services} stopped as you asked (case {case_id}); no "
-               "further charges will apply."),
-    },
-    "not_confirmed": {
-        "zh": ("退订未办理", "工单{case_id}未获得您的确认，相关业务未做变更。"),
-        "en": ("Unsubscribe not carried out", "Case {case_id}: without your confirmation, "
-               "nothing was changed."),
-    },
-    "new_case": {
-        "zh": ("新工单", "新工单{case_id}待受理，请在时限内接单。"),
-        "en": ("New case", "New case {case_id} is waiting to be accepted."),
-    },
-    "transfer": {
-        "zh": ("转派工单", "工单{case_id}已从{from}转派至本部门，请在1小时内接手。"),
-        "en": ("Case transferred to you", "Case {case_id} was transferred from {from}; take it "
-               "up within the transfer window."),
-    },
-    "assigned": {
-        "zh": ("工单指派", "工单{case_id}已指派给您。"),
-        "en": ("Case assigned", "Case {case_id} is assigned to you."),
-    },
-    "warning": {
-        "zh": ("时限预警", "工单{case_id}的{window}时限即将到期（{due}），请尽快处理。"),
-        "en": ("Deadline approaching", "Case {case_id}: the {window} window is due at {due}."),
-    },
-    "escalation": {
-        "zh": ("工单升级", "工单{case_id}已升级至{level_name}：{reason}。"),
-        "en": ("Case escalated", "Case {case_id} escalated to {level_name}: {reason}."),
-    },
-    "reopened": {
-        "zh": ("工单重新处理", "客户对工单{case_id}的处理结果有异议，工单已重新打开。"),
-        "en": ("Case reopened", "The customer disputed the result of {case_id}; it is open "
-               "again."),
-    },
-    "review": {
-        "zh": ("待复核", "退订工单{case_id}已办理完成，请复核。"),
-        "en": ("Review needed", "Unsubscribe case {case_id} is done and waits for your review."),
-    },
-}
-GENERIC = {
-    "zh": ("工单通知", "工单{case_id}有新的进展。"),
-    "en": ("Case update", "There is news on case {case_id}."),
-}
-# Customer channels -> how the text is shaped.
-CHANNEL_KIND = {
-    "sms": "sms", "phone": "sms", "in_person": "sms",
-    "email": "email",
-    "app": "app", "web": "app", "wechat": "app",
-    "internal": "internal",
-}
+
+@dataclass(frozen=True)
+class Text:
+    subject: str  # email subject, app title, staff subject
+    body: str  # the full text (email, app, internal)
+    sms: str = ""  # short form for SMS-like channels; "" = the body
 
 
 @dataclass(frozen=True)
 class Rendered:
-    subject: str | None
+    subject: str | None  # None on SMS-like channels
     body: str
 
 
+Audiences = dict[str, Text]  # "customer" / "staff" -> text
+
+# template -> language -> audience -> text. {case_id} is always there; {case_kind} is derived.
+TEMPLATES: dict[str, dict[str, Audiences]] = {
+    "intake_ack": {
+        "zh": {"customer": Text(
+            "您的{case_kind}已受理（工单号{case_id}）",
+            "您的{case_kind}已受理，工单号{case_id}。我们将在规定时限内处理并回复您，"
+            "如需补充材料请注明工单号。",
+            "您的{case_kind}已受理，工单号{case_id}，我们将在规定时限内处理并回复您。",
+        )},
+        "en": {"customer": Text(
+            "We have received your {case_kind} ({case_id})",
+            "Your {case_kind} has been registered as {case_id}. We will handle it and reply "
+            "within the committed time; please quote this number in any follow-up.",
+            "Your {case_kind} is registered as {case_id}. We will reply within the committed "
+            "time.",
+        )},
+    },
+    "info_request": {
+        "zh": {"customer": Text(
+            "工单{case_id}需要您补充信息",
+            "为处理您的工单{case_id}，我们需要您补充以下信息：\n{question}\n"
+            "请直接回复本消息，处理时限将在收到您的回复后继续计算。",
+            "您的工单{case_id}需补充信息，请直接回复本短信：{question}",
+        )},
+        "en": {"customer": Text(
+            "Case {case_id}: we need more information",
+            "To continue with case {case_id} we need the following from you:\n{question}\n"
+            "Please reply to this message; the handling time resumes once we hear from you.",
+            "Case {case_id}: please reply with more information: {question}",
+        )},
+    },
+    "feedback": {
+        "zh": {"customer": Text(
+            "工单{case_id}处理结果",
+            "您的工单{case_id}已处理完毕，处理结果如下：\n{message}\n"
+            "如对处理结果有异议，请回复本消息或联系客服，我们将重新处理。",
+            "您的工单{case_id}处理结果如下，如有异议请回复本短信：{message}",
+        )},
+        "en": {"customer": Text(
+            "The result of your case {case_id}",
+            "We have finished handling case {case_id}. The result:\n{message}\n"
+            "If you disagree with it, reply to this message or contact us and we will look "
+            "at it again.",
+            "Case {case_id} result (reply if you disagree): {message}",
+        )},
+    },
+    "consent_request": {
+        "zh": {"customer": Text(
+            "请确认退订申请（工单{case_id}）",
+            "您申请退订：{services}（工单{case_id}）。请回复“Y”确认办理；"
+            "未收到您的确认前，我们不会停止任何业务。",
+            "您申请退订{services}（工单{case_id}），请回复Y确认，未经确认不予办理。",
+        )},
+        "en": {"customer": Text(
+            "Please confirm your unsubscribe request ({case_id})",
+            "You asked us to stop: {services} (case {case_id}). Reply Y to confirm; nothing "
+            "is stopped until you do.",
+            "You asked to stop {services} (case {case_id}). Reply Y to confirm.",
+        )},
+    },
+    "unsubscribe_done": {
+        "zh": {"customer": Text(
+            "退订已办理完成（工单{case_id}）",
+            "您申请退订的{services}已办理完成（工单{case_id}）。如非本人操作，请及时联系客服。",
+            "您已成功退订{services}，工单号{case_id}。如非本人操作请联系客服。",
+        )},
+        "en": {"customer": Text(
+            "Your unsubscribe is complete ({case_id})",
+            "{services} stopped as you asked (case {case_id}). If you did not request this, "
+            "please contact us straight away.",
+            "{services} stopped as you asked (case {case_id}). Not you? Contact us.",
+        )},
+    },
+    "not_confirmed": {
+        "zh": {"customer": Text(
+            "退订申请未办理（工单{case_id}）",
+            "您的退订申请（工单{case_id}）未获得确认，未做任何退订，您的业务保持不变。"
+            "如仍需退订，请重新提交申请。",
+            "您的退订申请（工单{case_id}）未获确认，未办理退订，业务保持不变。",
+        )},
+        "en": {"customer": Text(
+            "Unsubscribe not carried out ({case_id})",
+            "Your unsubscribe request (case {case_id}) was not confirmed, so nothing was "
+            "stopped. If you still want it, please send a new request.",
+            "Case {case_id} was not confirmed: nothing was stopped.",
+        )},
+    },
+    "converted": {
+        "zh": {
+            "customer": Text(
+                "您的咨询已转为投诉处理",
+                "您的咨询（工单{case_id}）已转为投诉处理，新工单号{complaint_id}。"
+                "我们将在规定时限内处理并回复您。",
+                "您的咨询（工单{case_id}）已转为投诉处理，新工单号{complaint_id}。",
+            ),
+            "staff": Text(
+                "工单{case_id}已转为投诉",
+                "咨询工单{case_id}已转为投诉工单{complaint_id}，请按投诉流程处理。",
+            ),
+        },
+        "en": {
+            "customer": Text(
+                "Your enquiry is now handled as a complaint",
+                "Your enquiry {case_id} is now handled as complaint {complaint_id}. We will "
+                "reply within the committed time.",
+                "Enquiry {case_id} is now complaint {complaint_id}.",
+            ),
+            "staff": Text(
+                "Case {case_id} converted to a complaint",
+                "Enquiry {case_id} was converted into complaint {complaint_id}.",
+            ),
+        },
+    },
+    "termination_failed": {
+        "zh": {
+            "customer": Text(
+                "退订办理中（工单{case_id}）",
+                "您的退订申请（工单{case_id}）办理时遇到问题，我们正在处理，完成后将通知您。",
+                "您的退订申请（工单{case_id}）正在处理中，完成后将通知您。",
+            ),
+            "staff": Text(
+                "工单{case_id}业务停止失败",
+                "退订工单{case_id}停止业务失败：{reason}。请核查后重试。",
+            ),
+        },
+        "en": {
+            "customer": Text(
+                "Your unsubscribe is taking longer ({case_id})",
+                "We hit a problem stopping the services of case {case_id}; we are on it and "
+                "will tell you when it is done.",
+                "Case {case_id}: your unsubscribe is delayed; we will tell you when done.",
+            ),
+            "staff": Text(
+                "Case {case_id}: termination failed",
+                "Stopping the services of unsubscribe case {case_id} failed: {reason}. Check "
+                "and retry.",
+            ),
+        },
+    },
+    "new_case": {
+        "zh": {"staff": Text("新工单{case_id}待受理",
+                             "新工单{case_id}已分派至本部门，请在响应时限内受理。")},
+        "en": {"staff": Text("New case {case_id}",
+                             "New case {case_id} waits to be accepted within its response "
+                             "window.")},
+    },
+    "transfer": {
+        "zh": {"staff": Text("工单{case_id}转入本部门",
+                             "工单{case_id}已由{from}转派至本部门，请在转派时限内接手处理。")},
+        "en": {"staff": Text("Case {case_id} transferred to you",
+                             "Case {case_id} was transferred from {from}; please take it up "
+                             "within the transfer window.")},
+    },
+    "assigned": {
+        "zh": {"staff": Text("工单{case_id}已指派给您", "工单{case_id}已指派给您，请及时处理。")},
+        "en": {"staff": Text("Case {case_id} assigned to you",
+                             "Case {case_id} is assigned to you.")},
+    },
+    "warning": {
+        "zh": {"staff": Text("工单{case_id}即将超时",
+                             "工单{case_id}的{window}时限将于{due}到期，请尽快处理。")},
+        "en": {"staff": Text("Case {case_id}: deadline approaching",
+                             "The {window} window of case {case_id} is due at {due}.")},
+    },
+    "escalation": {
+        "zh": {"staff": Text("工单{case_id}已升级至第{level}级",
+                             "工单{case_id}已升级至第{level}级（{level_name}），"
+                             "原因：{reason}。请立即处理或确认接手。")},
+        "en": {"staff": Text("Case {case_id} escalated to level {level}",
+                             "Case {case_id} escalated to level {level} ({level_name}): "
+                             "{reason}. Act on it or acknowledge it.")},
+    },
+    "reopened": {
+        "zh": {"staff": Text("工单{case_id}重新处理",
+                             "客户对工单{case_id}的处理结果有异议，工单已重新打开，"
+                             "请重新处理。")},
+        "en": {"staff": Text("Case {case_id} reopened",
+                             "The customer disputed the result of case {case_id}; it is open "
+                             "again.")},
+    },
+    "review": {
+        "zh": {"staff": Text("退订工单{case_id}待复核",
+                             "退订工单{case_id}已办理完成，请在复核时限内复核。")},
+        "en": {"staff": Text("Case {case_id} waits for review",
+                             "Unsubscribe case {case_id} is done; please review it within the "
+                             "review window.")},
+    },
+}
+
+# An unknown template (e.g. one added to a workflow before its text): still names the case.
+GENERIC: dict[str, Audiences] = {
+    "zh": {
+        "customer": Text("工单{case_id}有新进展", "您的工单{case_id}有新的进展，详情请咨询客服。",
+                         "您的工单{case_id}有新的进展，详情请咨询客服。"),
+        "staff": Text("工单{case_id}通知（{template}）", "工单{case_id}有新的通知：{template}。"),
+    },
+    "en": {
+        "customer": Text("News on case {case_id}", "There is news on case {case_id}; "
+                         "contact us for the details.", "There is news on case {case_id}."),
+        "staff": Text("Case {case_id}: {template}", "Case {case_id} has a new notice: "
+                      "{template}."),
+    },
+}
+
+CHANNEL_KIND: dict[str, str] = {
+    "sms": "sms",
+    "phone": "sms",
+    "in_person": "sms",
+    "email": "email",
+    "app": "app",
+    "web": "app",
+    "wechat": "app",
+    "internal": "internal",
+}
+LANGUAGES = ("zh", "en")
+BRAND = {"zh": "【caseflow】", "en": "[caseflow] "}
+COPY_PREFIX = {"zh": "致客户：", "en": "To the customer: "}
+GREETING = {"zh": ("尊敬的客户：\n\n", "\n\ncaseflow 客户服务中心"),
+            "en": ("Dear customer,\n\n", "\n\ncaseflow Customer Service")}
+
+# Case numbers carry their type (CMP-..., INQ-..., UNS-...): the texts name it.
+CASE_KIND = {
+    "CMP": {"zh": "投诉", "en": "complaint"},
+    "INQ": {"zh": "咨询", "en": "enquiry"},
+    "UNS": {"zh": "退订申请", "en": "unsubscribe request"},
+}
+DEFAULT_KIND = {"zh": "诉求", "en": "request"}
+SERVICES = {
+    "voice": {"zh": "语音业务", "en": "voice calls"},
+    "sms": {"zh": "短信业务", "en": "SMS"},
+    "data": {"zh": "流量业务", "en": "mobile data"},
+    "account": {"zh": "全部业务（销户）", "en": "the whole account"},
+}
+WINDOWS = {
+    "response": {"zh": "响应", "en": "response"},
+    "handling": {"zh": "处理", "en": "handling"},
+    "feedback": {"zh": "结果反馈", "en": "feedback"},
+    "follow_up": {"zh": "回访", "en": "follow-up"},
+    "transfer": {"zh": "转派接手", "en": "transfer"},
+    "first_answer": {"zh": "首次答复", "en": "first answer"},
+    "consent": {"zh": "客户确认", "en": "consent"},
+    "review": {"zh": "复核", "en": "review"},
+}
+
+
 class _Blank(dict):
+    """Format mapping where a missing parameter is an empty string, never a KeyError."""
+
     def __missing__(self, key: str) -> str:
         return ""
 
 
+_FORMATTER = string.Formatter()
+
+
 def _fill(text: str, params: dict[str, str]) -> str:
-    return string.Formatter().vformat(text, (), _Blank(params))
+    try:
+        return _FORMATTER.vformat(text, (), _Blank(params))
+    except (ValueError, IndexError, AttributeError, KeyError):  # a malformed text: never fatal
+        return text
+
+
+def _language(language: str | None) -> str:
+    code = (language or "").strip().lower()[:2]  # "zh-CN", "en_US" -> "zh", "en"
+    return code if code in LANGUAGES else "zh"  # the default language of the service
+
+
+def _service_names(value: str, lang: str) -> str:
+    names = []
+    for code in (s.strip() for s in value.split(",")):
+        if code.startswith("vas:"):
+            names.append(f"增值业务“{code[4:]}”" if lang == "zh" else f"add-on '{code[4:]}'")
+        elif code:
+            names.append(SERVICES.get(code, {}).get(lang, code))
+    return ("、" if lang == "zh" else ", ").join(names)
+
+
+def _local_time(value: str, lang: str) -> str:
+    """Deadlines arrive as ISO timestamps (UTC); staff read them in local time."""
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if at.tzinfo is None:
+        return value
+    local = at.astimezone(LOCAL_TZ)
+    return f"{local:%m月%d日 %H:%M}" if lang == "zh" else f"{local:%Y-%m-%d %H:%M} (UTC+8)"
+
+
+def _params(raw: object, lang: str) -> dict[str, str]:
+    """Stringify the stored params and add the readable forms the texts use."""
+    raw = raw if isinstance(raw, dict) else {}
+    params = {str(k): "" if v is None else str(v) for k, v in raw.items()}
+    case_id = params.get("case_id", "")
+    kind = CASE_KIND.get(case_id.split("-", 1)[0], DEFAULT_KIND)
+    params.setdefault("case_kind", kind[lang])
+    if params.get("services"):
+        params["services"] = _service_names(params["services"], lang)
+    if params.get("window"):
+        params["window"] = WINDOWS.get(params["window"], {}).get(lang, params["window"])
+    if params.get("due"):
+        params["due"] = _local_time(params["due"], lang)
+    return params
 
 
 def render(template: str, channel: str, language: str, params: dict[str, str]) -> Rendered:
-    lang = language if language in BRAND else "zh"
-    subject, body = TEMPLATES.get(template, GENERIC).get(lang) or GENERIC[lang]
-    subject, body = _fill(subject, params), _fill(body, params)
-    kind = CHANNEL_KIND.get(channel, "sms")
+    """The subject (None on SMS-like channels) and body of one notification."""
+    lang = _language(language)
+    kind = CHANNEL_KIND.get(channel, "sms")  # an unknown channel gets the safest shape
+    audiences = TEMPLATES.get(template, {}).get(lang) or GENERIC[lang]
+    # Staff read the staff text; a customer-only template still renders, as a staff copy.
+    order = ("staff", "customer") if kind == "internal" else ("customer", "staff")
+    audience = next(a for a in order if a in audiences)
+    text = audiences[audience]
+    values = _params(params, lang)
+    values.setdefault("template", str(template))
+    subject, body = _fill(text.subject, values), _fill(text.body, values)
     if kind == "sms":
-        return Rendered(None, BRAND[lang] + body)
+        return Rendered(None, BRAND[lang] + _fill(text.sms or text.body, values))
     if kind == "internal":
-        return Rendered(f"{params.get('case_id', '')} {subject}".strip(), body)
-    return Rendered(BRAND[lang] + subject, body)
+        prefix = COPY_PREFIX[lang] if audience == "customer" else ""
+        return Rendered(prefix + subject, body)
+    if kind == "email" and audience == "customer":
+        hello, bye = GREETING[lang]
+        body = hello + body + bye
+    if kind == "email":
+        return Rendered(BRAND[lang] + subject, body)
+    return Rendered(subject, body)
