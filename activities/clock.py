@@ -36,9 +36,7 @@ class ClockActivities:
         """Deadline = now + (target - time already used), measured in the target's own unit."""
         calendar = self.book.get(req.policy_version).calendar_model
         target = parse_duration(req.target)
-        used = calendar.used(
-            ((s.start, s.end or req.now) for s in req.used_segments), target.unit
-        )
+        used = calendar.used(((s.start, s.end or req.now) for s in req.used_segments), target.unit)
         remaining = max(target.amount - used, timedelta(0))
         due_at = calendar.add(req.now, type(target)(remaining, target.unit))
         warn_point = target.scaled(req.warn_ratio)

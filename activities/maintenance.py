@@ -35,9 +35,7 @@ class MaintenanceActivities:
         values = dict(month=month, csv=report_csv(report), generated_at=datetime.now(UTC))
         stmt = insert(MonthlyReport).values(**values)
         async with self.engine.begin() as conn:
-            await conn.execute(
-                stmt.on_conflict_do_update(index_elements=["month"], set_=values)
-            )
+            await conn.execute(stmt.on_conflict_do_update(index_elements=["month"], set_=values))
         return report.total
 
     @activity.defn(name=ActivityName.ANONYMISE_EXPIRED)
@@ -85,7 +83,9 @@ class MaintenanceActivities:
                         """
                     ),
                     {
-                        "case_id": case_id, "seq": seq + 1, "now": now,
+                        "case_id": case_id,
+                        "seq": seq + 1,
+                        "now": now,
                         "summary": "personal data removed after the retention period",
                         "data": f'{{"run": "{req.run_key}"}}',
                     },

@@ -80,10 +80,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == status.HTTP_400_BAD_REQUEST:
             # FastAPI answers 400 for a body that is not JSON at all; it is invalid input.
-            return _json(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                         f"invalid request: the body is not valid JSON ({exc.detail})")
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+            return _json(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                f"invalid request: the body is not valid JSON ({exc.detail})",
+            )
+        return JSONResponse(
+            {"detail": exc.detail},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(WorkflowUpdateFailedError)
     async def _update_failed(request: Request, exc: WorkflowUpdateFailedError) -> JSONResponse:
@@ -141,15 +146,19 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, DataError):
             # PostgreSQL's message may quote the value (personal data): logged by type only.
             log.warning("value refused by the database", extra={"err": type(exc.orig).__name__})
-            return _json(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                         "a value in the request cannot be stored (out of range or an invalid "
-                         "character)")
+            return _json(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                "a value in the request cannot be stored (out of range or an invalid character)",
+            )
         if isinstance(exc, IntegrityError):
-            return _json(status.HTTP_409_CONFLICT,
-                         "the request conflicts with a concurrent change; retry")
+            return _json(
+                status.HTTP_409_CONFLICT, "the request conflicts with a concurrent change; retry"
+            )
         log.error("database error", extra={"err": type(exc).__name__}, exc_info=exc)
-        return _json(status.HTTP_503_SERVICE_UNAVAILABLE,
-                     "the case database refused the request; nothing was changed, retry shortly")
+        return _json(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "the case database refused the request; nothing was changed, retry shortly",
+        )
 
     # asyncpg raises plain OSError (connection refused, socket gone) while connecting.
     @app.exception_handler(OSError)

@@ -74,15 +74,20 @@ class BodyLimit:
 
 async def _reply(send: Send, status: int, detail: str) -> None:
     body = json.dumps({"detail": detail}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
-def create_app(
-    settings: Settings | None = None, book: PolicyBook | None = None
-) -> FastAPI:
+def create_app(settings: Settings | None = None, book: PolicyBook | None = None) -> FastAPI:
     """The app for `settings` (default: the environment). Nothing connects here: the Temporal
     client, the database engine and the policy book are made in the lifespan, on start."""
     from_environment = settings is None
@@ -99,13 +104,20 @@ def create_app(
         try:
             app.state.temporal = await connect(settings)
         except RuntimeError as exc:
-            log.error("cannot reach Temporal", extra={"temporal": settings.temporal_address,
-                                                       "err": str(exc)})
+            log.error(
+                "cannot reach Temporal",
+                extra={"temporal": settings.temporal_address, "err": str(exc)},
+            )
             await app.state.engine.dispose()
             raise
-        log.info("api ready", extra={"temporal": settings.temporal_address,
-                                     "task_queue": settings.task_queue,
-                                     "policy_version": app.state.book.active_version})
+        log.info(
+            "api ready",
+            extra={
+                "temporal": settings.temporal_address,
+                "task_queue": settings.task_queue,
+                "policy_version": app.state.book.active_version,
+            },
+        )
         try:
             yield
         finally:
@@ -119,7 +131,7 @@ def create_app(
             "Complaints, inquiries and unsubscribes, each a Temporal workflow with SLA timers "
             "from the Chinese telecom service standards. Authenticate with "
             "`Authorization: Bearer <token>`; `caseflow dev` prints demo tokens.\n\n"
-            "Errors are always `{\"detail\": \"...\"}`: 401 no or bad token, 403 role or "
+            'Errors are always `{"detail": "..."}`: 401 no or bad token, 403 role or '
             "department, 404 unknown case, 409 not allowed in the case's phase (or archived), "
             "413 body too large, 422 invalid input, 503 Temporal or PostgreSQL unreachable."
         ),

@@ -230,8 +230,11 @@ class CloseBody(Body):
 
 
 class ConvertBody(Body):
-    model_config = _example(category="marketing", severity="major",
-                            reason="The customer was never told the promotion ends")
+    model_config = _example(
+        category="marketing",
+        severity="major",
+        reason="The customer was never told the promotion ends",
+    )
     category: Category
     severity: Severity
     reason: Text
@@ -255,8 +258,9 @@ class RetryBody(Body):
 
 # ------------------------------------------------------------------ views
 class WindowView(BaseModel):
-    target: str = Field(description="Policy duration: 24h calendar, 8wh working hours, 3wd "
-                        "working days")
+    target: str = Field(
+        description="Policy duration: 24h calendar, 8wh working hours, 3wd working days"
+    )
     state: WindowState
     opened_at: datetime
     due_at: datetime | None = Field(description="null while paused")
@@ -274,8 +278,10 @@ class WindowView(BaseModel):
 class EscalationView(BaseModel):
     level: int = Field(description="1 = the agent; each breach climbs one ladder level")
     level_name: str
-    next_at: datetime | None = Field(description="When the chain climbs again unless someone "
-                                     "acts or acknowledges; null = not climbing")
+    next_at: datetime | None = Field(
+        description="When the chain climbs again unless someone "
+        "acts or acknowledges; null = not climbing"
+    )
     window: WindowName | None = Field(description="The breached window driving the chain")
     acknowledged_by: str | None
     acknowledged_at: datetime | None
@@ -286,8 +292,10 @@ class CaseView(BaseModel):
     type: CaseType
     phase: Phase
     outcome: str | None
-    customer: dict[str, Any] = Field(description="Phone and customer id are masked for roles "
-                                     "that do not handle the case (intake channels)")
+    customer: dict[str, Any] = Field(
+        description="Phone and customer id are masked for roles "
+        "that do not handle the case (intake channels)"
+    )
     channel: Channel
     reply_channel: Channel
     category: Category | None
@@ -356,9 +364,16 @@ def case_view(
         if w.state == WindowState.RUNNING and w.due_at:
             upcoming.append((w.due_at, name))
         windows[name] = WindowView(
-            target=w.target, state=w.state, opened_at=w.opened_at, due_at=w.due_at,
-            warn_at=w.warn_at, warned_at=w.warned_at, breached_at=w.breached_at,
-            closed_at=w.closed_at, pause_reason=w.pause_reason, remaining_seconds=remaining,
+            target=w.target,
+            state=w.state,
+            opened_at=w.opened_at,
+            due_at=w.due_at,
+            warn_at=w.warn_at,
+            warned_at=w.warned_at,
+            breached_at=w.breached_at,
+            closed_at=w.closed_at,
+            pause_reason=w.pause_reason,
+            remaining_seconds=remaining,
         )
     esc = state.escalation
     if esc.next_at is not None:

@@ -101,8 +101,12 @@ async def rate(label: str, n: int, concurrency: int, make) -> dict:
     await asyncio.gather(*(one(i) for i in range(n)))
     elapsed = time.perf_counter() - t0
     latencies.sort()
-    return {"n": n, "per_second": n / elapsed, "p50_ms": 1000 * latencies[len(latencies) // 2],
-            "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]}
+    return {
+        "n": n,
+        "per_second": n / elapsed,
+        "p50_ms": 1000 * latencies[len(latencies) // 2],
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+    }
 
 
 @dataclass
@@ -119,8 +123,9 @@ class Stack:
 def start_stack(tmp: Path) -> Stack:
     temporal_port, api_port = devstack.free_port(), devstack.free_port()
     address = f"127.0.0.1:{temporal_port}"
-    temporal = devstack.start_temporal_dev_server(tmp / "temporal.db", temporal_port, None,
-                                                  tmp / "temporal.log")
+    temporal = devstack.start_temporal_dev_server(
+        tmp / "temporal.db", temporal_port, None, tmp / "temporal.log"
+    )
     _, url = devstack.start_embedded_postgres(tmp / "pg")
     asyncio.run(devstack.wait_for_temporal(address, 60, temporal, tmp / "temporal.log"))
 
@@ -135,16 +140,41 @@ def start_stack(tmp: Path) -> Stack:
     policy.mkdir()
     src = (PACKAGED_DIR / "2026.1.toml").read_text(encoding="utf-8")
     (policy / "9990.1.toml").write_text(
-        src.replace('version = "2026.1"', 'version = "9990.1"') + BURST_ROW, encoding="utf-8")
-    env = {**os.environ, "CASEFLOW_TEMPORAL_ADDRESS": address, "CASEFLOW_DATABASE_URL": url,
-           "CASEFLOW_POLICY_DIR": str(policy), "CASEFLOW_POLICY_VERSION": "9990.1",
-           "CASEFLOW_SCHEDULES": "false", "CASEFLOW_LOG_LEVEL": "WARNING"}
+        src.replace('version = "2026.1"', 'version = "9990.1"') + BURST_ROW, encoding="utf-8"
+    )
+    env = {
+        **os.environ,
+        "CASEFLOW_TEMPORAL_ADDRESS": address,
+        "CASEFLOW_DATABASE_URL": url,
+        "CASEFLOW_POLICY_DIR": str(policy),
+        "CASEFLOW_POLICY_VERSION": "9990.1",
+        "CASEFLOW_SCHEDULES": "false",
+        "CASEFLOW_LOG_LEVEL": "WARNING",
+    }
     logs = {n: open(tmp / f"{n}.log", "ab") for n in ("worker", "api")}  # noqa: SIM115
-    worker = subprocess.Popen([sys.executable, "-m", "worker"], cwd=ROOT, env=env,
-                              stdout=logs["worker"], stderr=subprocess.STDOUT)
-    api = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--port",
-                            str(api_port), "--log-level", "warning"], cwd=ROOT, env=env,
-                           stdout=logs["api"], stderr=subprocess.STDOUT)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=logs["worker"],
+        stderr=subprocess.STDOUT,
+    )
+    api = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.main:app",
+            "--port",
+            str(api_port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=logs["api"],
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{api_port}"
     for _ in range(300):
         try:
@@ -162,9 +192,14 @@ def stop_stack(s: Stack) -> None:
     devstack.stop_embedded_postgres(s.tmp / "pg")
 
 
-COMPLAINT = {"type": "complaint", "customer": {"name": "张三", "phone": "13800138000"},
-             "channel": "phone", "category": "service", "severity": "general",
-             "description": "benchmark"}
+COMPLAINT = {
+    "type": "complaint",
+    "customer": {"name": "张三", "phone": "13800138000"},
+    "channel": "phone",
+    "category": "service",
+    "severity": "general",
+    "description": "benchmark",
+}
 H = {"Authorization": "Bearer demo-channel-hotline"}
 AGENT = {"Authorization": "Bearer demo-agent-cs"}
 
@@ -181,20 +216,24 @@ async def measure(s: Stack, args) -> dict:
         handles = {}
 
         async def start(i):
-            handles[i] = await client.start_workflow(Trivial.run, id=ids[i],
-                                                     task_queue=raw_queue)
+            handles[i] = await client.start_workflow(Trivial.run, id=ids[i], task_queue=raw_queue)
+
         raw = {"start": await rate("raw start", n, args.concurrency, start)}
-        raw["signal"] = await rate("raw signal", n, args.concurrency,
-                                   lambda i: handles[i].signal(Trivial.poke))
-        raw["update"] = await rate("raw update", n, args.concurrency,
-                                   lambda i: handles[i].execute_update(Trivial.bump))
-        raw["query"] = await rate("raw query", min(n, 200), args.concurrency,
-                                  lambda i: handles[i].query(Trivial.count))
+        raw["signal"] = await rate(
+            "raw signal", n, args.concurrency, lambda i: handles[i].signal(Trivial.poke)
+        )
+        raw["update"] = await rate(
+            "raw update", n, args.concurrency, lambda i: handles[i].execute_update(Trivial.bump)
+        )
+        raw["query"] = await rate(
+            "raw query", min(n, 200), args.concurrency, lambda i: handles[i].query(Trivial.count)
+        )
     results["raw"] = raw
 
     say(f"caseflow over HTTP: {n} intakes and {n} accepts")
-    async with httpx.AsyncClient(base_url=s.base, timeout=120,
-                                 limits=httpx.Limits(max_connections=64)) as http:
+    async with httpx.AsyncClient(
+        base_url=s.base, timeout=120, limits=httpx.Limits(max_connections=64)
+    ) as http:
         case_ids: list[str] = [""] * n
 
         async def intake(i):
@@ -230,7 +269,8 @@ async def measure(s: Stack, args) -> dict:
 async def list_benchmark(s: Stack, http: httpx.AsyncClient, rows: int) -> dict:
     engine = make_engine(s.url)
     async with engine.begin() as conn:
-        await conn.execute(text("""
+        await conn.execute(
+            text("""
             INSERT INTO cases (case_id, case_type, phase, channel, category, severity, tier,
               department, assignee, escalation_level, breached, warned, next_deadline,
               next_window, policy_version, seq, reopen_count, opened_at, updated_at, state)
@@ -241,7 +281,9 @@ async def list_benchmark(s: Stack, http: httpx.AsyncClient, rows: int) -> dict:
               g % 50 = 0, g % 20 = 0, now() + (g % 1000) * interval '1 minute', 'handling',
               '2026.1', 1, 0, now() - interval '1 day', now(), '{}'::jsonb
             FROM generate_series(1, :n) AS g
-        """), {"n": rows})
+        """),
+            {"n": rows},
+        )
         await conn.execute(text("ANALYZE cases"))
     params = {"department": "product", "overdue": "false", "limit": "50"}
     sup = {"Authorization": "Bearer demo-supervisor"}
@@ -252,11 +294,14 @@ async def list_benchmark(s: Stack, http: httpx.AsyncClient, rows: int) -> dict:
         api_ms.append(1000 * (time.perf_counter() - t0))
         t0 = time.perf_counter()
         async with engine.connect() as conn:
-            await conn.execute(text(
-                "SELECT case_id, case_type, phase, department, next_deadline FROM cases "
-                "WHERE department = 'product' AND NOT (breached OR next_deadline < now()) "
-                "ORDER BY breached DESC, next_deadline ASC NULLS LAST, opened_at DESC "
-                "LIMIT 50"))
+            await conn.execute(
+                text(
+                    "SELECT case_id, case_type, phase, department, next_deadline FROM cases "
+                    "WHERE department = 'product' AND NOT (breached OR next_deadline < now()) "
+                    "ORDER BY breached DESC, next_deadline ASC NULLS LAST, opened_at DESC "
+                    "LIMIT 50"
+                )
+            )
         sql_ms.append(1000 * (time.perf_counter() - t0))
     await engine.dispose()
     p95 = lambda xs: sorted(xs)[int(len(xs) * 0.95)]  # noqa: E731
@@ -285,9 +330,15 @@ async def burst_benchmark(s: Stack, http: httpx.AsyncClient, n: int) -> dict:
     lateness: list[float] = []
     while time.monotonic() < deadline:
         async with engine.connect() as conn:
-            rows = (await conn.execute(text(
-                "SELECT extract(epoch FROM at - deadline) FROM case_events "
-                "WHERE kind = 'breach' AND case_id = ANY(:ids)"), {"ids": ids})).all()
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT extract(epoch FROM at - deadline) FROM case_events "
+                        "WHERE kind = 'breach' AND case_id = ANY(:ids)"
+                    ),
+                    {"ids": ids},
+                )
+            ).all()
         if len(rows) >= n:
             lateness = sorted(float(r[0]) for r in rows)
             break
@@ -295,9 +346,12 @@ async def burst_benchmark(s: Stack, http: httpx.AsyncClient, n: int) -> dict:
     await engine.dispose()
     if not lateness:
         return {"n": n, "error": "not every breach was recorded within 10 minutes"}
-    out = {"n": n, "p50_s": statistics.median(lateness),
-           "p99_s": lateness[min(len(lateness) - 1, int(len(lateness) * 0.99))],
-           "max_s": lateness[-1]}
+    out = {
+        "n": n,
+        "p50_s": statistics.median(lateness),
+        "p99_s": lateness[min(len(lateness) - 1, int(len(lateness) * 0.99))],
+        "max_s": lateness[-1],
+    }
     say(f"  breach lateness p99 {out['p99_s']:.2f} s (max {out['max_s']:.2f} s)")
     return out
 
@@ -320,27 +374,40 @@ async def idle_benchmark(s: Stack, total: int, concurrency: int) -> dict:
     samples = {}
     started = 0
     for target in (total // 10, total):
+
         async def start(_):
             cid = f"IDLE-{uuid.uuid4().hex[:12]}"
             await client.start_workflow(
                 ComplaintWorkflow.run,
-                CaseInput(case_id=cid, case_type=CaseType.COMPLAINT,
-                          customer=Customer("idle", "13800000000"), channel=Channel.PHONE,
-                          description="idle", created_by=Actor("bench", Role.CHANNEL),
-                          category=Category.SERVICE, severity=Severity.GENERAL),
-                id=cid, task_queue="caseflow")
+                CaseInput(
+                    case_id=cid,
+                    case_type=CaseType.COMPLAINT,
+                    customer=Customer("idle", "13800000000"),
+                    channel=Channel.PHONE,
+                    description="idle",
+                    created_by=Actor("bench", Role.CHANNEL),
+                    category=Category.SERVICE,
+                    severity=Severity.GENERAL,
+                ),
+                id=cid,
+                task_queue="caseflow",
+            )
+
         await rate(f"idle start to {target}", target - started, concurrency, start)
         started = target
         await asyncio.sleep(10)  # let the worker settle
         samples[target] = proc.memory_info().rss / 2**20
         say(f"  worker RSS with {target} open cases: {samples[target]:.0f} MiB")
-    return {"rss_mib": samples,
-            "growth_mib_per_1000": (samples[total] - samples[total // 10]) / (0.9 * total / 1000)}
+    return {
+        "rss_mib": samples,
+        "growth_mib_per_1000": (samples[total] - samples[total // 10]) / (0.9 * total / 1000),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="small numbers, to try it out")
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()

@@ -139,8 +139,7 @@ class DevStack:
         a = self.args
         reaped = devstack.reap_orphans(self.run_file)
         if reaped:
-            say("stopped what an earlier, killed `caseflow dev` left running: "
-                + ", ".join(reaped))
+            say("stopped what an earlier, killed `caseflow dev` left running: " + ", ".join(reaped))
         devstack.check_port_free(self.api_port, "--port", "CASEFLOW_API_PORT")
         devstack.check_port_free(a.temporal_port, "--temporal-port")
         if self.ui_port is not None:
@@ -149,10 +148,15 @@ class DevStack:
         for name in ("temporal", "worker", "api"):
             _mark_log(self.logs / f"{name}.log")
         temporal_log = self.logs / "temporal.log"
-        say(f"starting the Temporal dev server on {self.address} "
-            f"(data: {self.data / devstack.TEMPORAL_DB}) ...")
+        say(
+            f"starting the Temporal dev server on {self.address} "
+            f"(data: {self.data / devstack.TEMPORAL_DB}) ..."
+        )
         temporal = devstack.start_temporal_dev_server(
-            self.data, a.temporal_port, self.ui_port, temporal_log,
+            self.data,
+            a.temporal_port,
+            self.ui_port,
+            temporal_log,
             codec_endpoint=f"http://127.0.0.1:{self.api_port}/codec",
         )
         self._track("Temporal dev server", temporal, temporal_log)
@@ -197,10 +201,22 @@ class DevStack:
         api_log = self.logs / "api.log"
         self._spawn(
             "API",
-            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-             "--port", str(self.api_port), "--log-level", "warning",
-             "--timeout-graceful-shutdown", "5"],
-            env, api_log,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.api_port),
+                "--log-level",
+                "warning",
+                "--timeout-graceful-shutdown",
+                "5",
+            ],
+            env,
+            api_log,
         )
         await self._wait_for_api(api)
         self._banner(db_url, users)
@@ -212,11 +228,16 @@ class DevStack:
         self.children.append((name, proc, log))
         devstack.record_children(self.run_file, {n: p.pid for n, p, _ in self.children})
 
-    def _spawn(self, name: str, cmd: list[str], env: dict[str, str], log: Path
-               ) -> subprocess.Popen:
+    def _spawn(self, name: str, cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
         with open(log, "ab") as out:  # the child keeps its own copy of the descriptor
-            proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                cmd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self._track(name, proc, log)
         return proc
 
@@ -258,9 +279,11 @@ class DevStack:
                 say(f"\n{exc}", err=True)
                 return 1
             if not devstack.postgres_running(self.pgdata):
-                say("\nPostgreSQL stopped unexpectedly; log tail "
+                say(
+                    "\nPostgreSQL stopped unexpectedly; log tail "
                     f"({self.pgdata / 'log'}):\n{devstack.log_tail(self.pgdata / 'log')}",
-                    err=True)
+                    err=True,
+                )
                 return 1
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(1):
@@ -304,13 +327,18 @@ class DevStack:
             ("OpenAPI docs", f"{api}/docs"),
             ("Dashboard", f"{api}/   (sign in with a token below)"),
             ("Metrics", f"{api}/metrics"),
-            ("Temporal gRPC", f"{self.address}   (namespace default, task queue "
-                              f"{self.settings.task_queue})"),
+            (
+                "Temporal gRPC",
+                f"{self.address}   (namespace default, task queue {self.settings.task_queue})",
+            ),
             ("Temporal UI", self._ui_url() or "off (--headless)"),
-            ("PostgreSQL", f"{db_url}   (psql \"{libpq}\")"),
+            ("PostgreSQL", f'{db_url}   (psql "{libpq}")'),
             ("Data", str(self.data)),
-            ("Payloads", f"encrypted (key: {self.data / 'payload.keys'}); the Temporal UI "
-                         f"decodes them via {api}/codec with a supervisor's token"),
+            (
+                "Payloads",
+                f"encrypted (key: {self.data / 'payload.keys'}); the Temporal UI "
+                f"decodes them via {api}/codec with a supervisor's token",
+            ),
             ("Logs", f"{self.logs}/{{temporal,worker,api}}.log, {self.pgdata / 'log'}"),
         ]
         say("")
@@ -334,8 +362,10 @@ class DevStack:
 def _mark_log(path: Path) -> None:
     """Logs are appended to across runs: mark where this run begins."""
     with open(path, "a", encoding="utf-8") as f:
-        f.write(f"----- caseflow dev (pid {os.getpid()}) started "
-                f"{time.strftime('%Y-%m-%d %H:%M:%S %z')} -----\n")
+        f.write(
+            f"----- caseflow dev (pid {os.getpid()}) started "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S %z')} -----\n"
+        )
 
 
 async def _migrate_and_seed(url: str, demo: bool):
@@ -369,8 +399,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     url = _settings().database_url
     users = _run_db(_migrate_and_seed(url, demo=True), url)
-    say("demo departments, subscriptions and users present (public tokens: never in "
-        "production):")
+    say("demo departments, subscriptions and users present (public tokens: never in production):")
     say(f"  {'id':<18}{'role':<12}{'department':<18}token")
     for u in users:
         say(f"  {u.id:<18}{u.role.value:<12}{(u.department or '-'):<18}{u.token}")
@@ -416,14 +445,19 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         try:
             async with engine.connect() as conn:
                 departments = list((await conn.execute(select(Department.id))).scalars())
-                existed = (await conn.execute(
-                    select(User.id).where(User.id == args.id))).first() is not None
+                existed = (
+                    await conn.execute(select(User.id).where(User.id == args.id))
+                ).first() is not None
             if args.department and args.department not in departments:
-                raise StackError(f"unknown department {args.department!r}; one of: "
-                                 f"{', '.join(sorted(departments)) or '(none: run migrate)'}")
+                raise StackError(
+                    f"unknown department {args.department!r}; one of: "
+                    f"{', '.join(sorted(departments)) or '(none: run migrate)'}"
+                )
             if role is Role.AGENT and not args.department:
-                raise StackError("an agent acts on their department's cases: pass "
-                                 f"--department (one of: {', '.join(sorted(departments))})")
+                raise StackError(
+                    "an agent acts on their department's cases: pass "
+                    f"--department (one of: {', '.join(sorted(departments))})"
+                )
             await upsert_user(engine, args.id, args.name, role, args.department, token)
             return existed
         finally:
@@ -458,7 +492,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     dev = sub.add_parser(
-        "dev", formatter_class=_Formatter,
+        "dev",
+        formatter_class=_Formatter,
         help="run everything locally: Temporal, PostgreSQL, worker, API and dashboard",
         description="Start the embedded Temporal dev server (persisted in DATA_DIR/temporal.db) "
         "and PostgreSQL (DATA_DIR/pgdata), migrate and seed the demo users, then run the "
@@ -466,38 +501,51 @@ def build_parser() -> argparse.ArgumentParser:
         "it all (API, worker, Temporal, PostgreSQL). The next start reuses the data, so open "
         "cases and their timers carry on. Logs: DATA_DIR/logs.",
     )
-    dev.add_argument("--port", type=int, default=None,
-                     help="API port (default: CASEFLOW_API_PORT, else 8000)")
-    dev.add_argument("--temporal-port", type=int, default=7233,
-                     help="Temporal frontend (gRPC) port (default %(default)s)")
-    dev.add_argument("--ui-port", type=int, default=8233,
-                     help="Temporal Web UI port (default %(default)s)")
+    dev.add_argument(
+        "--port", type=int, default=None, help="API port (default: CASEFLOW_API_PORT, else 8000)"
+    )
+    dev.add_argument(
+        "--temporal-port",
+        type=int,
+        default=7233,
+        help="Temporal frontend (gRPC) port (default %(default)s)",
+    )
+    dev.add_argument(
+        "--ui-port", type=int, default=8233, help="Temporal Web UI port (default %(default)s)"
+    )
     dev.add_argument("--headless", action="store_true", help="do not start the Temporal Web UI")
-    dev.add_argument("--data-dir", default=None,
-                     help="where the data and logs live (default: CASEFLOW_DATA_DIR, else "
-                     ".caseflow)")
+    dev.add_argument(
+        "--data-dir",
+        default=None,
+        help="where the data and logs live (default: CASEFLOW_DATA_DIR, else .caseflow)",
+    )
     dev.set_defaults(func=cmd_dev)
 
     sub.add_parser(
-        "migrate", formatter_class=_Formatter,
+        "migrate",
+        formatter_class=_Formatter,
         help="upgrade the database schema and ensure the departments (CASEFLOW_DATABASE_URL)",
         description="Upgrade the database at CASEFLOW_DATABASE_URL to the newest schema and "
         "ensure the departments exist. Idempotent: run it on every release.",
     ).set_defaults(func=cmd_migrate)
     sub.add_parser(
-        "seed-demo", formatter_class=_Formatter,
+        "seed-demo",
+        formatter_class=_Formatter,
         help="add the demo departments, users and subscriptions (never in production)",
         description="Migrate, then add the demo departments, subscriptions and users with "
         "their public demo tokens (what `caseflow dev` does). Never on a production database.",
     ).set_defaults(func=cmd_seed_demo)
     sub.add_parser(
-        "worker", formatter_class=_Formatter,
+        "worker",
+        formatter_class=_Formatter,
         help="run a Temporal worker for the case workflows and activities",
         description="Run the caseflow worker on CASEFLOW_TASK_QUEUE until Ctrl-C / SIGINT. "
         "Scale out by running more workers.",
     ).set_defaults(func=cmd_worker)
     api = sub.add_parser(
-        "api", formatter_class=_Formatter, help="serve the HTTP API and dashboard",
+        "api",
+        formatter_class=_Formatter,
+        help="serve the HTTP API and dashboard",
         description="Serve the HTTP API, the dashboard, /healthz and /metrics with uvicorn.",
     )
     api.add_argument("--host", help="bind address (default: CASEFLOW_API_HOST, else 127.0.0.1)")
@@ -507,7 +555,8 @@ def build_parser() -> argparse.ArgumentParser:
     user = sub.add_parser("user", help="manage users", description="Manage users.")
     user_sub = user.add_subparsers(dest="user_cmd", required=True, metavar="ACTION")
     add = user_sub.add_parser(
-        "add", formatter_class=_Formatter,
+        "add",
+        formatter_class=_Formatter,
         help="create (or update) a user and print a new token",
         description="Create a user, or update one with the same id, and print a freshly "
         "generated bearer token once (only its SHA-256 is stored; an update replaces the old "
@@ -516,11 +565,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--id", required=True, help="login id, e.g. agent.li")
     add.add_argument("--name", required=True, help="display name")
-    add.add_argument("--role", required=True, choices=[r.value for r in Role],
-                     help="agent: acts on their department's cases; supervisor/admin: all "
-                     "cases; channel: an intake channel filing cases for customers")
-    add.add_argument("--department", help="department id (required for agents), e.g. "
-                     "customer_service, product, marketing, policy, network_ops")
+    add.add_argument(
+        "--role",
+        required=True,
+        choices=[r.value for r in Role],
+        help="agent: acts on their department's cases; supervisor/admin: all "
+        "cases; channel: an intake channel filing cases for customers",
+    )
+    add.add_argument(
+        "--department",
+        help="department id (required for agents), e.g. "
+        "customer_service, product, marketing, policy, network_ops",
+    )
     add.set_defaults(func=cmd_user_add)
     return parser
 

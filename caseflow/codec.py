@@ -25,7 +25,7 @@ class KeyError_(ValueError):
 
 
 def parse_keys(setting: str) -> dict[str, bytes]:
-    """"id:base64,id:base64" -> {id: key}; the first id is the active one (dicts keep order)."""
+    """ "id:base64,id:base64" -> {id: key}; the first id is the active one (dicts keep order)."""
     keys: dict[str, bytes] = {}
     for part in filter(None, (p.strip() for p in setting.split(","))):
         key_id, sep, encoded = part.partition(":")
@@ -54,8 +54,9 @@ class EncryptionCodec(PayloadCodec):
         for p in payloads:
             nonce = os.urandom(12)
             data = nonce + self.keys[self.active].encrypt(nonce, p.SerializeToString(), None)
-            out.append(Payload(metadata={"encoding": ENCODING,
-                                         KEY_ID: self.active.encode()}, data=data))
+            out.append(
+                Payload(metadata={"encoding": ENCODING, KEY_ID: self.active.encode()}, data=data)
+            )
         return out
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:

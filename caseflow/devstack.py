@@ -149,8 +149,9 @@ def record_children(path: Path, children: dict[str, int]) -> None:
     entries = []
     for name, pid in children.items():
         with contextlib.suppress(psutil.Error):
-            entries.append({"name": name, "pid": pid,
-                            "create_time": psutil.Process(pid).create_time()})
+            entries.append(
+                {"name": name, "pid": pid, "create_time": psutil.Process(pid).create_time()}
+            )
     path.write_text(json.dumps({"parent": os.getpid(), "children": entries}), encoding="utf-8")
 
 
@@ -203,7 +204,10 @@ def temporal_db_path(data_dir: Path | None) -> Path | None:
 
 
 def start_temporal_dev_server(
-    data_dir: Path | None, port: int, ui_port: int | None, log_path: Path,
+    data_dir: Path | None,
+    port: int,
+    ui_port: int | None,
+    log_path: Path,
     codec_endpoint: str | None = None,
 ) -> subprocess.Popen:
     """Start `temporal server start-dev` on 127.0.0.1:`port`, persisted to
@@ -212,10 +216,18 @@ def start_temporal_dev_server(
     `wait_for_temporal` next, then `ensure_search_attributes` (the --search-attribute flags
     only take effect when the database file is new)."""
     args = [
-        temporal_binary(), "server", "start-dev",
-        "--ip", "127.0.0.1", "--port", str(port), "--log-level", "warn",
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warn",
         # WAL lets readers and the single writer overlap: the dev server's SQLite bottleneck.
-        "--sqlite-pragma", "journal_mode=wal",
+        "--sqlite-pragma",
+        "journal_mode=wal",
     ]
     db_file = temporal_db_path(data_dir)
     if db_file is not None:
@@ -232,13 +244,18 @@ def start_temporal_dev_server(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
 
 async def wait_for_temporal(
-    address: str, timeout: float, proc: subprocess.Popen | None = None,
+    address: str,
+    timeout: float,
+    proc: subprocess.Popen | None = None,
     log_path: Path | None = None,
 ) -> Client:
     """Retry connecting until the frontend answers a health check; returns the client.
@@ -314,8 +331,12 @@ async def ensure_search_attributes(client: Client, namespace: str = "default") -
 
 
 async def wait_for_worker(
-    client: Client, task_queue: str, timeout: float, proc: subprocess.Popen | None = None,
-    log_path: Path | None = None, namespace: str = "default",
+    client: Client,
+    task_queue: str,
+    timeout: float,
+    proc: subprocess.Popen | None = None,
+    log_path: Path | None = None,
+    namespace: str = "default",
 ) -> None:
     """Wait until a worker polls `task_queue` for workflow tasks (so work filed now starts)."""
     from temporalio.api.enums.v1 import TaskQueueType
@@ -323,7 +344,8 @@ async def wait_for_worker(
     from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 
     request = DescribeTaskQueueRequest(
-        namespace=namespace, task_queue=TaskQueue(name=task_queue),
+        namespace=namespace,
+        task_queue=TaskQueue(name=task_queue),
         task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     )
     deadline = time.monotonic() + timeout
@@ -418,8 +440,12 @@ def stop_embedded_postgres(pgdata: Path, timeout: float = 60) -> None:
     pg_ctl = _embedded_postgres().pg_ctl
     for mode in ("fast", "immediate"):
         try:
-            pg_ctl(["-w", "-t", str(int(timeout)), "-m", mode, "stop"], pgdata=pgdata,
-                   user=_pg_user(), timeout=timeout + 5)
+            pg_ctl(
+                ["-w", "-t", str(int(timeout)), "-m", mode, "stop"],
+                pgdata=pgdata,
+                user=_pg_user(),
+                timeout=timeout + 5,
+            )
             return
         except subprocess.CalledProcessError:
             if not postgres_running(pgdata):

@@ -242,7 +242,6 @@ class PlanResult:
     target_seconds: float
 
 
-
 # ---------------------------------------------------------------- case state and records
 
 

@@ -26,7 +26,8 @@ async def collect(engine: AsyncEngine) -> list:
             "caseflow_cases_opened", "Cases opened, by type", labels=["type"]
         )
         closed = CounterMetricFamily(
-            "caseflow_cases_closed", "Cases archived, by type and outcome",
+            "caseflow_cases_closed",
+            "Cases archived, by type and outcome",
             labels=["type", "outcome"],
         )
         open_now = GaugeMetricFamily(
@@ -47,11 +48,13 @@ async def collect(engine: AsyncEngine) -> list:
         for case_type, n in sorted(per_type.items()):
             opened.add_metric([case_type], n)
         breaches = CounterMetricFamily(
-            "caseflow_breaches", "SLA window breaches, by type and window",
+            "caseflow_breaches",
+            "SLA window breaches, by type and window",
             labels=["type", "window"],
         )
         escalations = CounterMetricFamily(
-            "caseflow_escalations", "Escalations, by type and level reached",
+            "caseflow_escalations",
+            "Escalations, by type and level reached",
             labels=["type", "level"],
         )
         warnings = CounterMetricFamily(
@@ -73,11 +76,10 @@ async def collect(engine: AsyncEngine) -> list:
                 escalations.add_metric([case_type, level], n)
         resolve = HistogramMetricFamily(
             "caseflow_time_to_resolve_seconds",
-            "Time from intake to archive, by type", labels=["type"],
+            "Time from intake to archive, by type",
+            labels=["type"],
         )
-        bucket_sql = ", ".join(
-            f"count(*) FILTER (WHERE secs <= {b})" for b in RESOLVE_BUCKETS
-        )
+        bucket_sql = ", ".join(f"count(*) FILTER (WHERE secs <= {b})" for b in RESOLVE_BUCKETS)
         for row in await conn.execute(
             text(
                 f"SELECT case_type, {bucket_sql}, count(*), coalesce(sum(secs), 0) FROM ("

@@ -13,8 +13,9 @@ from caseflow.domain import Role
 UNMASKED_ROLES = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN})
 
 
-async def record_access(engine: AsyncEngine, case_id: str, user_id: str, role: str,
-                        what: str) -> None:
+async def record_access(
+    engine: AsyncEngine, case_id: str, user_id: str, role: str, what: str
+) -> None:
     async with engine.begin() as conn:
         await conn.execute(
             PersonalDataAccess.__table__.insert().values(

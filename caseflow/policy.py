@@ -33,16 +33,25 @@ WINDOW_FIELDS = tuple(w.value for w in WindowName)
 # Windows each case type must have a default target for (the others are optional).
 REQUIRED_WINDOWS: dict[CaseType, tuple[WindowName, ...]] = {
     CaseType.COMPLAINT: (
-        WindowName.RESPONSE, WindowName.HANDLING, WindowName.FEEDBACK,
-        WindowName.FOLLOW_UP, WindowName.TRANSFER,
+        WindowName.RESPONSE,
+        WindowName.HANDLING,
+        WindowName.FEEDBACK,
+        WindowName.FOLLOW_UP,
+        WindowName.TRANSFER,
     ),
     CaseType.INQUIRY: (
-        WindowName.RESPONSE, WindowName.HANDLING, WindowName.FEEDBACK,
-        WindowName.FOLLOW_UP, WindowName.TRANSFER,
+        WindowName.RESPONSE,
+        WindowName.HANDLING,
+        WindowName.FEEDBACK,
+        WindowName.FOLLOW_UP,
+        WindowName.TRANSFER,
     ),
     CaseType.UNSUBSCRIBE: (
-        WindowName.RESPONSE, WindowName.CONSENT, WindowName.HANDLING,
-        WindowName.REVIEW, WindowName.TRANSFER,
+        WindowName.RESPONSE,
+        WindowName.CONSENT,
+        WindowName.HANDLING,
+        WindowName.REVIEW,
+        WindowName.TRANSFER,
     ),
 }
 
@@ -156,9 +165,7 @@ class Policy(BaseModel):
         if len(ids) != len(set(ids)):
             raise ValueError("window row ids must be unique")
         for case_type in CaseType:
-            defaults = [
-                r for r in self.windows if r.case_type == case_type and r.specificity == 0
-            ]
+            defaults = [r for r in self.windows if r.case_type == case_type and r.specificity == 0]
             for name in REQUIRED_WINDOWS[case_type]:
                 if not any(getattr(r, name.value) for r in defaults):
                     raise ValueError(

@@ -61,8 +61,10 @@ class Report:
         return self.satisfied / self.callbacks if self.callbacks else None
 
 
-_PERIOD = "(CAST(:since AS timestamptz) IS NULL OR opened_at >= :since) AND " \
+_PERIOD = (
+    "(CAST(:since AS timestamptz) IS NULL OR opened_at >= :since) AND "
     "(CAST(:until AS timestamptz) IS NULL OR opened_at < :until)"
+)
 
 
 async def build_report(
@@ -156,8 +158,14 @@ def report_csv(report: Report) -> str:
     for f in report.windows:
         rate = f.on_time_rate
         w.writerow(
-            [f.case_type, f.window, f.closed, f.on_time, f.breached_open,
-             "" if rate is None else f"{rate:.4f}"]
+            [
+                f.case_type,
+                f.window,
+                f.closed,
+                f.on_time,
+                f.breached_open,
+                "" if rate is None else f"{rate:.4f}",
+            ]
         )
     w.writerow([])
     w.writerow(["case_type", "category", "cases"])

@@ -33,28 +33,39 @@ async def ensure_schedules(client: Client, settings: Settings) -> None:
         # 01:00 on the 1st of each month: last month's statistics.
         MONTHLY_REPORT_ID: Schedule(
             action=ScheduleActionStartWorkflow(
-                MonthlyReportWorkflow.run, MonthlyReportInput(),
-                id=f"{MONTHLY_REPORT_ID}-run", task_queue=settings.task_queue,
+                MonthlyReportWorkflow.run,
+                MonthlyReportInput(),
+                id=f"{MONTHLY_REPORT_ID}-run",
+                task_queue=settings.task_queue,
             ),
             spec=ScheduleSpec(
-                calendars=[ScheduleCalendarSpec(
-                    day_of_month=[ScheduleRange(1)], hour=[ScheduleRange(1)],
-                    minute=[ScheduleRange(0)], second=[ScheduleRange(0)],
-                )],
+                calendars=[
+                    ScheduleCalendarSpec(
+                        day_of_month=[ScheduleRange(1)],
+                        hour=[ScheduleRange(1)],
+                        minute=[ScheduleRange(0)],
+                        second=[ScheduleRange(0)],
+                    )
+                ],
                 time_zone_name=tz,
             ),
         ),
         # 03:00 every day: anonymise what passed the retention period.
         RETENTION_ID: Schedule(
             action=ScheduleActionStartWorkflow(
-                RetentionWorkflow.run, RetentionInput(settings.retention_days),
-                id=f"{RETENTION_ID}-run", task_queue=settings.task_queue,
+                RetentionWorkflow.run,
+                RetentionInput(settings.retention_days),
+                id=f"{RETENTION_ID}-run",
+                task_queue=settings.task_queue,
             ),
             spec=ScheduleSpec(
-                calendars=[ScheduleCalendarSpec(
-                    hour=[ScheduleRange(3)], minute=[ScheduleRange(0)],
-                    second=[ScheduleRange(0)],
-                )],
+                calendars=[
+                    ScheduleCalendarSpec(
+                        hour=[ScheduleRange(3)],
+                        minute=[ScheduleRange(0)],
+                        second=[ScheduleRange(0)],
+                    )
+                ],
                 time_zone_name=tz,
             ),
         ),

@@ -34,14 +34,26 @@ class DemoUser:
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
-    DemoUser("agent.cs", "Li Na (customer service agent)", Role.AGENT, "customer_service",
-             "demo-agent-cs"),
-    DemoUser("agent.product", "Wang Wei (product agent)", Role.AGENT, "product",
-             "demo-agent-product"),
-    DemoUser("agent.network", "Zhang Min (network agent)", Role.AGENT, "network_ops",
-             "demo-agent-network"),
-    DemoUser("supervisor", "Chen Jing (floor supervisor)", Role.SUPERVISOR, None,
-             "demo-supervisor"),
+    DemoUser(
+        "agent.cs",
+        "Li Na (customer service agent)",
+        Role.AGENT,
+        "customer_service",
+        "demo-agent-cs",
+    ),
+    DemoUser(
+        "agent.product", "Wang Wei (product agent)", Role.AGENT, "product", "demo-agent-product"
+    ),
+    DemoUser(
+        "agent.network",
+        "Zhang Min (network agent)",
+        Role.AGENT,
+        "network_ops",
+        "demo-agent-network",
+    ),
+    DemoUser(
+        "supervisor", "Chen Jing (floor supervisor)", Role.SUPERVISOR, None, "demo-supervisor"
+    ),
     DemoUser("admin", "Admin", Role.ADMIN, None, "demo-admin"),
     DemoUser("channel.hotline", "10000 hotline IVR", Role.CHANNEL, None, "demo-channel-hotline"),
     DemoUser("channel.app", "Mobile app", Role.CHANNEL, None, "demo-channel-app"),
@@ -60,14 +72,16 @@ async def upsert_user(
     engine: AsyncEngine, user_id: str, name: str, role: Role, department: str | None, token: str
 ) -> None:
     values = dict(
-        id=user_id, name=name, role=role.value, department=department,
-        token_hash=hash_token(token), active=True,
+        id=user_id,
+        name=name,
+        role=role.value,
+        department=department,
+        token_hash=hash_token(token),
+        active=True,
     )
     async with engine.begin() as conn:
         stmt = insert(User).values(**values)
-        await conn.execute(
-            stmt.on_conflict_do_update(index_elements=["id"], set_=values)
-        )
+        await conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
 
 
 # Demo customers' services, for unsubscribe cases: (phone, service, monthly fee in cents).

@@ -55,5 +55,6 @@ async def delete_cases(engine, prefix: str) -> None:
     ones), so later tests such as the API fuzzing never meet half-made cases."""
     async with engine.begin() as conn:
         for table in ("notifications", "case_events", "personal_data_access", "cases"):
-            await conn.execute(text(f"DELETE FROM {table} WHERE case_id LIKE :p"),
-                               {"p": f"{prefix}%"})
+            await conn.execute(
+                text(f"DELETE FROM {table} WHERE case_id LIKE :p"), {"p": f"{prefix}%"}
+            )

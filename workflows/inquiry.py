@@ -68,7 +68,9 @@ class InquiryWorkflow(CaseLifecycle):
             await self._commit(
                 [
                     self._event(
-                        "first_answer", a.actor, f"first answer: {a.answer}",
+                        "first_answer",
+                        a.actor,
+                        f"first answer: {a.answer}",
                         window=WindowName.FIRST_ANSWER,
                     )
                 ]

@@ -166,8 +166,7 @@ class CaseLifecycle:
         self.state.department = self.policy.department
         # Intake clocks start when the case was filed, not when the first task got to them.
         opened = [
-            await self._open_window(name, at=self.state.opened_at)
-            for name in self.OPEN_AT_INTAKE
+            await self._open_window(name, at=self.state.opened_at) for name in self.OPEN_AT_INTAKE
         ]
         window = opened[0]  # policy validation guarantees the first intake window's target
         self._opened = True

@@ -54,8 +54,10 @@ class RetentionWorkflow:
         while True:  # batches keep each activity short; the loop ends when nothing is left
             done = await workflow.execute_activity(
                 ActivityName.ANONYMISE_EXPIRED,
-                RetentionRequest(run_key=workflow.info().workflow_id + "/" +
-                                 workflow.info().run_id, cutoff=cutoff),
+                RetentionRequest(
+                    run_key=workflow.info().workflow_id + "/" + workflow.info().run_id,
+                    cutoff=cutoff,
+                ),
                 result_type=int,
                 start_to_close_timeout=timedelta(minutes=5),
                 retry_policy=RECORD_RETRY,

@@ -23,9 +23,7 @@ def search_attribute_updates(state: CaseState) -> list[SearchAttributeUpdate]:
     ]
     updates = [
         CASE_TYPE.value_set(state.case_type.value),
-        PRIORITY.value_set(
-            state.severity.value if state.severity else state.customer.tier.value
-        ),
+        PRIORITY.value_set(state.severity.value if state.severity else state.customer.tier.value),
         PHASE.value_set(state.phase.value),
         ESCALATION_LEVEL.value_set(state.escalation.level),
         DEPARTMENT.value_set(state.department) if state.department else DEPARTMENT.value_unset(),

@@ -151,8 +151,7 @@ class UnsubscribeWorkflow(CaseLifecycle):
             declined = self._event(
                 "consent_declined",
                 a.actor,
-                f"customer declined at the confirmation step; nothing terminated. {a.comment}"
-                .strip(),
+                f"customer declined at the confirmation step; nothing terminated. {a.comment}".strip(),
             )
             await self._archive(
                 [declined],

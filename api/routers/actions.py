@@ -5,7 +5,6 @@ No `from __future__ import annotations` here: the generated endpoints' body type
 variables that FastAPI must see as real classes, not strings.
 """
 
-
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,44 +87,81 @@ class ActionSpec:
 
 
 ACTIONS: dict[str, ActionSpec] = {
-    "accept": ActionSpec(AcceptBody, AcceptAction, "Accept (take) the case; closes the response "
-                         "or transfer window and starts handling"),
+    "accept": ActionSpec(
+        AcceptBody,
+        AcceptAction,
+        "Accept (take) the case; closes the response or transfer window and starts handling",
+    ),
     "note": ActionSpec(NoteBody, NoteAction, "Add a note to the timeline"),
-    "transfer": ActionSpec(TransferBody, TransferAction, "Transfer to another department "
-                           "(it must be taken up within the transfer window)"),
+    "transfer": ActionSpec(
+        TransferBody,
+        TransferAction,
+        "Transfer to another department (it must be taken up within the transfer window)",
+    ),
     "assign": ActionSpec(AssignBody, AssignAction, "Assign to a user (supervisors)"),
-    "request_info": ActionSpec(RequestInfoBody, RequestInfoAction, "Ask the customer for "
-                               "information; pauses the handling clock"),
-    "customer_reply": ActionSpec(CustomerReplyBody, CustomerReplyAction, "The customer's "
-                                 "reply; resumes the handling clock with exact credit"),
-    "reclassify": ActionSpec(ReclassifyBody, ReclassifyAction, "Change severity, tier or "
-                             "category; deadlines are recomputed minus the time already used"),
-    "resolve": ActionSpec(ResolveBody, ResolveAction, "Record the resolution; starts the "
-                          "feedback window"),
-    "feedback": ActionSpec(FeedbackBody, FeedbackAction, "Deliver the result to the customer; "
-                           "starts the follow-up window"),
-    "confirm": ActionSpec(CustomerResponseBody, CustomerResponseAction, "The customer accepts "
-                          "the result"),
-    "dispute": ActionSpec(CustomerResponseBody, CustomerResponseAction, "The customer disputes "
-                          "the result; handling reopens"),
-    "callback": ActionSpec(CallbackBody, CallbackAction, "Record the satisfaction callback; "
-                           "the case archives"),
-    "acknowledge": ActionSpec(AcknowledgeBody, AcknowledgeAction, "Acknowledge the running "
-                              "escalation; the chain stops climbing (supervisors)"),
+    "request_info": ActionSpec(
+        RequestInfoBody,
+        RequestInfoAction,
+        "Ask the customer for information; pauses the handling clock",
+    ),
+    "customer_reply": ActionSpec(
+        CustomerReplyBody,
+        CustomerReplyAction,
+        "The customer's reply; resumes the handling clock with exact credit",
+    ),
+    "reclassify": ActionSpec(
+        ReclassifyBody,
+        ReclassifyAction,
+        "Change severity, tier or category; deadlines are recomputed minus the time already used",
+    ),
+    "resolve": ActionSpec(
+        ResolveBody, ResolveAction, "Record the resolution; starts the feedback window"
+    ),
+    "feedback": ActionSpec(
+        FeedbackBody,
+        FeedbackAction,
+        "Deliver the result to the customer; starts the follow-up window",
+    ),
+    "confirm": ActionSpec(
+        CustomerResponseBody, CustomerResponseAction, "The customer accepts the result"
+    ),
+    "dispute": ActionSpec(
+        CustomerResponseBody,
+        CustomerResponseAction,
+        "The customer disputes the result; handling reopens",
+    ),
+    "callback": ActionSpec(
+        CallbackBody, CallbackAction, "Record the satisfaction callback; the case archives"
+    ),
+    "acknowledge": ActionSpec(
+        AcknowledgeBody,
+        AcknowledgeAction,
+        "Acknowledge the running escalation; the chain stops climbing (supervisors)",
+    ),
     "answer": ActionSpec(AnswerBody, AnswerAction, "Inquiry: give the first answer"),
-    "resolve_at_intake": ActionSpec(AnswerBody, FirstContactResolveAction, "Inquiry: answer "
-                                    "and resolve at first contact"),
+    "resolve_at_intake": ActionSpec(
+        AnswerBody, FirstContactResolveAction, "Inquiry: answer and resolve at first contact"
+    ),
     "close": ActionSpec(CloseBody, CloseAction, "Inquiry: close without a callback"),
-    "convert": ActionSpec(ConvertBody, ConvertAction, "Inquiry: convert into a complaint "
-                          "(linked both ways)"),
-    "consent": ActionSpec(ConsentBody, ConsentAction, "Unsubscribe: the customer's explicit "
-                          "confirmation (二次确认); termination starts"),
-    "decline": ActionSpec(ConsentBody, ConsentAction, "Unsubscribe: the customer declines; "
-                          "nothing is terminated"),
-    "retry_termination": ActionSpec(RetryBody, RetryAction, "Unsubscribe: retry a failed "
-                                    "termination"),
-    "review": ActionSpec(ReviewBody, ReviewAction, "Unsubscribe: supervisor review (复核): "
-                         "approve to archive, or send back"),
+    "convert": ActionSpec(
+        ConvertBody, ConvertAction, "Inquiry: convert into a complaint (linked both ways)"
+    ),
+    "consent": ActionSpec(
+        ConsentBody,
+        ConsentAction,
+        "Unsubscribe: the customer's explicit confirmation (二次确认); termination starts",
+    ),
+    "decline": ActionSpec(
+        ConsentBody, ConsentAction, "Unsubscribe: the customer declines; nothing is terminated"
+    ),
+    "retry_termination": ActionSpec(
+        RetryBody, RetryAction, "Unsubscribe: retry a failed termination"
+    ),
+    "review": ActionSpec(
+        ReviewBody,
+        ReviewAction,
+        "Unsubscribe: supervisor review (复核): approve to archive, or send back",
+    ),
 }
 
 

@@ -62,9 +62,7 @@ START_TIMEOUT_S = 30
 
 async def load_state(engine, case_id: str) -> CaseState:
     async with engine.connect() as conn:
-        row = (
-            await conn.execute(select(CaseRow.state).where(CaseRow.case_id == case_id))
-        ).first()
+        row = (await conn.execute(select(CaseRow.state).where(CaseRow.case_id == case_id))).first()
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"case {case_id} not found")
     return _state.validate_python(row.state)
@@ -92,9 +90,7 @@ async def _case_id_for(
         return await allocate_case_number(engine, body.type, now), False
     digest = _request_hash(body)
     async with engine.begin() as conn:
-        existing = (
-            await conn.execute(select(IntakeKey).where(IntakeKey.key == key))
-        ).first()
+        existing = (await conn.execute(select(IntakeKey).where(IntakeKey.key == key))).first()
         if existing is None:
             # The number is drawn first so the key row is complete when it becomes visible.
             candidate = await allocate_case_number(conn, body.type, now)
@@ -104,9 +100,7 @@ async def _case_id_for(
                 .on_conflict_do_nothing(index_elements=["key"])
             )
             # A concurrent request with the same key may have won the insert: read it back.
-            existing = (
-                await conn.execute(select(IntakeKey).where(IntakeKey.key == key))
-            ).first()
+            existing = (await conn.execute(select(IntakeKey).where(IntakeKey.key == key))).first()
             replay = existing.case_id != candidate
         else:
             replay = True
@@ -143,8 +137,11 @@ async def create_case(
     book: BookDep,
     idempotency_key: Annotated[
         str | None,
-        Header(min_length=1, max_length=200,
-               description="Any unique string per intended case, e.g. a UUID"),
+        Header(
+            min_length=1,
+            max_length=200,
+            description="Any unique string per intended case, e.g. a UUID",
+        ),
     ] = None,
 ) -> CaseView:
     require_role(user, CREATE_ROLES, "file cases")
@@ -327,10 +324,22 @@ async def list_cases(
         conditions.append(CaseRow.escalation_level >= escalation_level_min)
     where = and_(*conditions) if conditions else True
     columns = [
-        CaseRow.case_id, CaseRow.case_type.label("type"), CaseRow.phase, CaseRow.category,
-        CaseRow.severity, CaseRow.tier, CaseRow.department, CaseRow.assignee,
-        CaseRow.escalation_level, CaseRow.breached, CaseRow.warned, CaseRow.next_deadline,
-        CaseRow.next_window, CaseRow.opened_at, CaseRow.updated_at, CaseRow.closed_at,
+        CaseRow.case_id,
+        CaseRow.case_type.label("type"),
+        CaseRow.phase,
+        CaseRow.category,
+        CaseRow.severity,
+        CaseRow.tier,
+        CaseRow.department,
+        CaseRow.assignee,
+        CaseRow.escalation_level,
+        CaseRow.breached,
+        CaseRow.warned,
+        CaseRow.next_deadline,
+        CaseRow.next_window,
+        CaseRow.opened_at,
+        CaseRow.updated_at,
+        CaseRow.closed_at,
     ]
     async with engine.connect() as conn:
         rows = (

@@ -25,8 +25,9 @@ async def _payloads(request: Request) -> list[Payload]:
         body = await request.json()
         return [ParseDict(p, Payload()) for p in body.get("payloads", [])]
     except Exception as exc:  # noqa: BLE001 - any malformed body is the client's error
-        raise HTTPException(422, f"expected {{\"payloads\": [...]}} in Temporal's JSON: {exc}") \
-            from None
+        raise HTTPException(
+            422, f'expected {{"payloads": [...]}} in Temporal\'s JSON: {exc}'
+        ) from None
 
 
 def _reply(payloads: list[Payload]) -> dict:

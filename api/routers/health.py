@@ -30,5 +30,6 @@ async def healthz(engine: EngineDep, temporal: TemporalDep) -> JSONResponse:
     except Exception as exc:  # noqa: BLE001
         checks["temporal"] = f"unavailable: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ok else "degraded", **checks},
-                        status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ok" if ok else "degraded", **checks}, status_code=200 if ok else 503
+    )

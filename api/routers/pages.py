@@ -114,8 +114,12 @@ async def login(request: Request, token: Annotated[str, Form(max_length=500)]) -
         ).first()
     if row is None:
         return _render(
-            request, "login.html", status_code=401, user=None,
-            flash="Unknown or inactive token.", flash_kind="error",
+            request,
+            "login.html",
+            status_code=401,
+            user=None,
+            flash="Unknown or inactive token.",
+            flash_kind="error",
         )
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict", max_age=12 * 3600)
@@ -166,17 +170,27 @@ async def floor(
         rows = (
             await conn.execute(
                 select(
-                    CaseRow.case_id, CaseRow.case_type, CaseRow.severity, CaseRow.phase,
-                    CaseRow.next_deadline, CaseRow.next_window, CaseRow.breached,
-                    CaseRow.warned, CaseRow.escalation_level, CaseRow.department,
-                    CaseRow.assignee, CaseRow.state["customer"]["name"].astext.label("name"),
+                    CaseRow.case_id,
+                    CaseRow.case_type,
+                    CaseRow.severity,
+                    CaseRow.phase,
+                    CaseRow.next_deadline,
+                    CaseRow.next_window,
+                    CaseRow.breached,
+                    CaseRow.warned,
+                    CaseRow.escalation_level,
+                    CaseRow.department,
+                    CaseRow.assignee,
+                    CaseRow.state["customer"]["name"].astext.label("name"),
                     CaseRow.state["customer"]["phone"].astext.label("phone"),
                 )
                 .where(where)
                 # At risk first: breached, then warned, then the nearest deadline.
                 .order_by(
-                    CaseRow.breached.desc(), CaseRow.warned.desc(),
-                    CaseRow.next_deadline.asc().nulls_last(), CaseRow.opened_at,
+                    CaseRow.breached.desc(),
+                    CaseRow.warned.desc(),
+                    CaseRow.next_deadline.asc().nulls_last(),
+                    CaseRow.opened_at,
                 )
                 .limit(PAGE_SIZE)
                 .offset(offset)
@@ -205,21 +219,35 @@ async def floor(
         {"case_type": t.value, "n": sum(n for (ct, _), n in matrix.items() if ct == t.value)}
         for t in CaseType
     ]
-    cases = [
-        {**r._mapping, "customer": f"{r.name} {mask_phone(r.phone or '')}"} for r in rows
-    ]
+    cases = [{**r._mapping, "customer": f"{r.name} {mask_phone(r.phone or '')}"} for r in rows]
     filters = {
-        "type": type_.value if type_ else None, "phase": phase, "department": department,
-        "assignee": assignee, "overdue": overdue,
+        "type": type_.value if type_ else None,
+        "phase": phase,
+        "department": department,
+        "assignee": assignee,
+        "overdue": overdue,
     }
     query = urlencode({k: v for k, v in filters.items() if v})
     return _render(
-        request, "floor.html",
-        user=user, now=now, refresh=REFRESH_SECONDS, cases=cases, total=total,
-        offset=offset, limit=PAGE_SIZE, query=query, f=filters,
-        counts={"open": summary[0], "breached": summary[1], "at_risk": summary[2],
-                "by_type": by_type},
-        matrix=matrix, case_types=[t.value for t in CaseType],
+        request,
+        "floor.html",
+        user=user,
+        now=now,
+        refresh=REFRESH_SECONDS,
+        cases=cases,
+        total=total,
+        offset=offset,
+        limit=PAGE_SIZE,
+        query=query,
+        f=filters,
+        counts={
+            "open": summary[0],
+            "breached": summary[1],
+            "at_risk": summary[2],
+            "by_type": by_type,
+        },
+        matrix=matrix,
+        case_types=[t.value for t in CaseType],
         phases=[p.value for p in Phase if p in OPEN_PHASES],
         departments=[d for (d,) in departments],
     )
@@ -228,9 +256,7 @@ async def floor(
 # ------------------------------------------------------------------ one case
 async def _load_case(request: Request, user: User, case_id: str) -> CaseState:
     async with _engine(request).connect() as conn:
-        row = (
-            await conn.execute(select(CaseRow.state).where(CaseRow.case_id == case_id))
-        ).first()
+        row = (await conn.execute(select(CaseRow.state).where(CaseRow.case_id == case_id))).first()
     if row is None:
         raise HTTPException(404, f"case {case_id} not found")
     state = _state.validate_python(row.state)
@@ -245,14 +271,16 @@ async def case_page(request: Request, user: PageUser, case_id: str) -> HTMLRespo
     async with _engine(request).connect() as conn:
         events = (
             await conn.execute(
-                select(CaseEventRow).where(CaseEventRow.case_id == case_id)
+                select(CaseEventRow)
+                .where(CaseEventRow.case_id == case_id)
                 .order_by(CaseEventRow.seq)
             )
         ).all()
         agents = (
             await conn.execute(
                 select(User.id, User.name, User.department)
-                .where(User.role == Role.AGENT.value, User.active).order_by(User.id)
+                .where(User.role == Role.AGENT.value, User.active)
+                .order_by(User.id)
             )
         ).all()
     settings = request.app.state.settings
@@ -262,15 +290,23 @@ async def case_page(request: Request, user: PageUser, case_id: str) -> HTMLRespo
         else None
     )
     supervising = user.role in (Role.SUPERVISOR.value, Role.ADMIN.value)
-    customer = state.customer.name + " " + (
-        state.customer.phone if supervising else mask_phone(state.customer.phone)
+    customer = (
+        state.customer.name
+        + " "
+        + (state.customer.phone if supervising else mask_phone(state.customer.phone))
     )
     if supervising:
         await record_access(_engine(request), case_id, user.id, user.role, "case page")
     return _render(
-        request, "case.html",
-        user=user, c=_state.dump_python(state, mode="json"), customer=customer,
-        events=events, agents=agents, can_supervise=supervising, temporal_ui=temporal_ui,
+        request,
+        "case.html",
+        user=user,
+        c=_state.dump_python(state, mode="json"),
+        customer=customer,
+        events=events,
+        agents=agents,
+        can_supervise=supervising,
+        temporal_ui=temporal_ui,
     )
 
 
@@ -285,9 +321,19 @@ async def history_page(request: Request, user: PageUser, case_id: str) -> HTMLRe
         kind = e.get("eventType", "")
         attrs = next((v for k, v in e.items() if k.endswith("EventAttributes")), {})
         detail = {
-            k: v for k, v in attrs.items()
-            if k in ("activityType", "timerId", "startToFireTimeout", "updateId", "signalName",
-                     "meta", "workflowTaskCompletedEventId", "failure")
+            k: v
+            for k, v in attrs.items()
+            if k
+            in (
+                "activityType",
+                "timerId",
+                "startToFireTimeout",
+                "updateId",
+                "signalName",
+                "meta",
+                "workflowTaskCompletedEventId",
+                "failure",
+            )
         }
         events.append(
             {"id": e.get("eventId"), "time": e.get("eventTime"), "type": kind, "detail": detail}
@@ -296,8 +342,7 @@ async def history_page(request: Request, user: PageUser, case_id: str) -> HTMLRe
 
 
 def _actor(user: User) -> Actor:
-    return Actor(user_id=user.id, role=Role(user.role), name=user.name,
-                 department=user.department)
+    return Actor(user_id=user.id, role=Role(user.role), name=user.name, department=user.department)
 
 
 async def _supervise(request: Request, user: User, case_id: str, update, arg) -> Response:
@@ -320,7 +365,9 @@ async def _supervise(request: Request, user: User, case_id: str, update, arg) ->
 
 @router.post("/cases/{case_id}/acknowledge")
 async def acknowledge_from_page(
-    request: Request, user: PageUser, case_id: str,
+    request: Request,
+    user: PageUser,
+    case_id: str,
     comment: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     return await _supervise(
@@ -330,17 +377,20 @@ async def acknowledge_from_page(
 
 @router.post("/cases/{case_id}/assign")
 async def assign_from_page(
-    request: Request, user: PageUser, case_id: str,
+    request: Request,
+    user: PageUser,
+    case_id: str,
     assignee: Annotated[str, Form(max_length=64)],
 ) -> Response:
     async with _engine(request).connect() as conn:
-        target = (
-            await conn.execute(select(User.department).where(User.id == assignee))
-        ).first()
+        target = (await conn.execute(select(User.department).where(User.id == assignee))).first()
     if target is None:
         raise HTTPException(422, f"unknown user {assignee}")
     return await _supervise(
-        request, user, case_id, "assign",
+        request,
+        user,
+        case_id,
+        "assign",
         AssignAction(_actor(user), assignee=assignee, department=target.department),
     )
 
@@ -353,14 +403,18 @@ def _month_range(month: str | None) -> tuple[datetime | None, datetime | None, s
         start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
     except ValueError:
         raise HTTPException(422, "month must look like 2026-11") from None
-    end = start.replace(year=start.year + 1, month=1) if start.month == 12 else \
-        start.replace(month=start.month + 1)
+    end = (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
+    )
     return start, end, month
 
 
 @router.get("/reports", response_class=HTMLResponse)
 async def reports_page(
-    request: Request, user: PageUser,
+    request: Request,
+    user: PageUser,
     month: Annotated[str | None, Query(max_length=7)] = None,
 ) -> HTMLResponse:
     since, until, label = _month_range(month)
@@ -374,12 +428,19 @@ async def reports_page(
         stored = (
             await conn.execute(
                 select(MonthlyReport.month, MonthlyReport.generated_at)
-                .order_by(MonthlyReport.month.desc()).limit(24)
+                .order_by(MonthlyReport.month.desc())
+                .limit(24)
             )
         ).all()
     return _render(
-        request, "reports.html", user=user, r=report, month=month, period_label=label,
-        headline=headline, stored=stored,
+        request,
+        "reports.html",
+        user=user,
+        r=report,
+        month=month,
+        period_label=label,
+        headline=headline,
+        stored=stored,
         max_cat=max([n for *_, n in report.by_category] or [1]),
         max_dept=max([n for *_, n in report.by_department] or [1]),
     )
@@ -387,7 +448,8 @@ async def reports_page(
 
 @router.get("/reports.csv")
 async def reports_csv(
-    request: Request, user: PageUser,
+    request: Request,
+    user: PageUser,
     month: Annotated[str | None, Query(max_length=7)] = None,
 ) -> Response:
     since, until, label = _month_range(month)
@@ -408,8 +470,11 @@ async def monthly_report_csv(request: Request, user: PageUser, month: str) -> Re
             await conn.execute(select(MonthlyReport).where(MonthlyReport.month == month))
         ).first()
     if row is None:
-        raise HTTPException(404, f"no stored report for {month}; reports are generated on "
-                                 "the 1st of the following month")
+        raise HTTPException(
+            404,
+            f"no stored report for {month}; reports are generated on "
+            "the 1st of the following month",
+        )
     return Response(
         row.csv,
         media_type="text/csv; charset=utf-8",

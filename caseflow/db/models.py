@@ -70,9 +70,7 @@ class CaseEventRow(SQLModel, table=True):
 
     __tablename__ = "case_events"
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),)
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(), primary_key=True)
-    )
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     case_id: str = Field(foreign_key="cases.case_id", max_length=40, index=True)
     seq: int
     kind: str = Field(max_length=40)
@@ -93,9 +91,7 @@ class NotificationRow(SQLModel, table=True):
         UniqueConstraint("case_id", "seq", "idx", name="uq_notifications_case_seq_idx"),
         Index("ix_notifications_status", "status", "created_at"),
     )
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(), primary_key=True)
-    )
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     case_id: str = Field(foreign_key="cases.case_id", max_length=40)
     seq: int
     idx: int
@@ -130,9 +126,7 @@ class Subscription(SQLModel, table=True):
 
     __tablename__ = "subscriptions"
     __table_args__ = (UniqueConstraint("phone", "service", name="uq_subscriptions_phone_service"),)
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(), primary_key=True)
-    )
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     phone: str = Field(max_length=32, index=True)
     service: str = Field(max_length=40)  # voice / sms / data / vas:<name> / account
     status: str = Field(default="active", max_length=20)  # active / terminated
@@ -154,9 +148,7 @@ class RetentionRun(SQLModel, table=True):
     """One row per retention pass: what was anonymised, for the audit."""
 
     __tablename__ = "retention_runs"
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(), primary_key=True)
-    )
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     run_key: str = Field(max_length=80, unique=True)  # the schedule's run id: retries are no-ops
     cutoff: datetime = _ts(nullable=False)
     anonymised: int = 0
@@ -167,9 +159,7 @@ class PersonalDataAccess(SQLModel, table=True):
     """Who saw a customer's personal data, when and through what: an audit of its own."""
 
     __tablename__ = "personal_data_access"
-    id: int | None = Field(
-        default=None, sa_column=Column(BigInteger, Identity(), primary_key=True)
-    )
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
     case_id: str = Field(max_length=40, index=True)
     user_id: str = Field(max_length=64)
     role: str = Field(max_length=32)

@@ -34,8 +34,7 @@ class Sender(Protocol):
     """The port to the gateways (SMS, e-mail, app push, staff inbox). Raise to report a failed
     send: the row is retried later."""
 
-    async def send(self, channel: str, recipient: str, subject: str | None, body: str) -> None:
-        ...
+    async def send(self, channel: str, recipient: str, subject: str | None, body: str) -> None: ...
 
 
 class LogSender:
@@ -45,8 +44,12 @@ class LogSender:
     async def send(self, channel: str, recipient: str, subject: str | None, body: str) -> None:
         log.info(
             "notification sent",
-            extra={"channel": channel, "recipient": recipient, "subject": subject or "",
-                   "chars": len(body)},
+            extra={
+                "channel": channel,
+                "recipient": recipient,
+                "subject": subject or "",
+                "chars": len(body),
+            },
         )
 
 
@@ -95,8 +98,14 @@ class DeliveryWorker:
         """Claim, send and mark one due row; None when there is none left to claim."""
         claim = (
             select(
-                _rows.c.id, _rows.c.case_id, _rows.c.recipient, _rows.c.channel,
-                _rows.c.template, _rows.c.language, _rows.c.params, _rows.c.attempts,
+                _rows.c.id,
+                _rows.c.case_id,
+                _rows.c.recipient,
+                _rows.c.channel,
+                _rows.c.template,
+                _rows.c.language,
+                _rows.c.params,
+                _rows.c.attempts,
             )
             .where(
                 _rows.c.status == "pending",
@@ -115,20 +124,32 @@ class DeliveryWorker:
             try:
                 rendered = render(row.template, row.channel, row.language, row.params)
                 async with asyncio.timeout(self.send_timeout):
-                    await self.sender.send(row.channel, row.recipient, rendered.subject,
-                                           rendered.body)
+                    await self.sender.send(
+                        row.channel, row.recipient, rendered.subject, rendered.body
+                    )
             except Exception as exc:
                 await conn.execute(self._failure(row, exc))
                 return False
             await conn.execute(
                 update(_rows)
                 .where(_rows.c.id == row.id)
-                .values(status="sent", sent_at=func.now(), attempts=_rows.c.attempts + 1,
-                        subject=rendered.subject, body=rendered.body)
+                .values(
+                    status="sent",
+                    sent_at=func.now(),
+                    attempts=_rows.c.attempts + 1,
+                    subject=rendered.subject,
+                    body=rendered.body,
+                )
             )
-        log.debug("notification delivered",
-                  extra={"notification_id": row.id, "case_id": row.case_id,
-                         "template": row.template, "channel": row.channel})
+        log.debug(
+            "notification delivered",
+            extra={
+                "notification_id": row.id,
+                "case_id": row.case_id,
+                "template": row.template,
+                "channel": row.channel,
+            },
+        )
         return True
 
     def _failure(self, row, exc: Exception):  # noqa: ANN001 - a claimed result row
@@ -136,8 +157,14 @@ class DeliveryWorker:
         gave_up = attempts >= self.max_attempts
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
         delay = min(self.retry_delay * 2 ** (attempts - 1), MAX_RETRY_DELAY)
-        extra = {"notification_id": row.id, "case_id": row.case_id, "template": row.template,
-                 "channel": row.channel, "attempts": attempts, "error": error}
+        extra = {
+            "notification_id": row.id,
+            "case_id": row.case_id,
+            "template": row.template,
+            "channel": row.channel,
+            "attempts": attempts,
+            "error": error,
+        }
         if gave_up:
             log.error("notification failed for good", extra=extra)
         else:

@@ -40,89 +40,113 @@ Audiences = dict[str, Text]  # "customer" / "staff" -> text
 # template -> language -> audience -> text. {case_id} is always there; {case_kind} is derived.
 TEMPLATES: dict[str, dict[str, Audiences]] = {
     "intake_ack": {
-        "zh": {"customer": Text(
-            "您的{case_kind}已受理（工单号{case_id}）",
-            "您的{case_kind}已受理，工单号{case_id}。我们将在规定时限内处理并回复您，"
-            "如需补充材料请注明工单号。",
-            "您的{case_kind}已受理，工单号{case_id}，我们将在规定时限内处理并回复您。",
-        )},
-        "en": {"customer": Text(
-            "We have received your {case_kind} ({case_id})",
-            "Your {case_kind} has been registered as {case_id}. We will handle it and reply "
-            "within the committed time; please quote this number in any follow-up.",
-            "Your {case_kind} is registered as {case_id}. We will reply within the committed "
-            "time.",
-        )},
+        "zh": {
+            "customer": Text(
+                "您的{case_kind}已受理（工单号{case_id}）",
+                "您的{case_kind}已受理，工单号{case_id}。我们将在规定时限内处理并回复您，"
+                "如需补充材料请注明工单号。",
+                "您的{case_kind}已受理，工单号{case_id}，我们将在规定时限内处理并回复您。",
+            )
+        },
+        "en": {
+            "customer": Text(
+                "We have received your {case_kind} ({case_id})",
+                "Your {case_kind} has been registered as {case_id}. We will handle it and reply "
+                "within the committed time; please quote this number in any follow-up.",
+                "Your {case_kind} is registered as {case_id}. We will reply within the committed "
+                "time.",
+            )
+        },
     },
     "info_request": {
-        "zh": {"customer": Text(
-            "工单{case_id}需要您补充信息",
-            "为处理您的工单{case_id}，我们需要您补充以下信息：\n{question}\n"
-            "请直接回复本消息，处理时限将在收到您的回复后继续计算。",
-            "您的工单{case_id}需补充信息，请直接回复本短信：{question}",
-        )},
-        "en": {"customer": Text(
-            "Case {case_id}: we need more information",
-            "To continue with case {case_id} we need the following from you:\n{question}\n"
-            "Please reply to this message; the handling time resumes once we hear from you.",
-            "Case {case_id}: please reply with more information: {question}",
-        )},
+        "zh": {
+            "customer": Text(
+                "工单{case_id}需要您补充信息",
+                "为处理您的工单{case_id}，我们需要您补充以下信息：\n{question}\n"
+                "请直接回复本消息，处理时限将在收到您的回复后继续计算。",
+                "您的工单{case_id}需补充信息，请直接回复本短信：{question}",
+            )
+        },
+        "en": {
+            "customer": Text(
+                "Case {case_id}: we need more information",
+                "To continue with case {case_id} we need the following from you:\n{question}\n"
+                "Please reply to this message; the handling time resumes once we hear from you.",
+                "Case {case_id}: please reply with more information: {question}",
+            )
+        },
     },
     "feedback": {
-        "zh": {"customer": Text(
-            "工单{case_id}处理结果",
-            "您的工单{case_id}已处理完毕，处理结果如下：\n{message}\n"
-            "如对处理结果有异议，请回复本消息或联系客服，我们将重新处理。",
-            "您的工单{case_id}处理结果如下，如有异议请回复本短信：{message}",
-        )},
-        "en": {"customer": Text(
-            "The result of your case {case_id}",
-            "We have finished handling case {case_id}. The result:\n{message}\n"
-            "If you disagree with it, reply to this message or contact us and we will look "
-            "at it again.",
-            "Case {case_id} result (reply if you disagree): {message}",
-        )},
+        "zh": {
+            "customer": Text(
+                "工单{case_id}处理结果",
+                "您的工单{case_id}已处理完毕，处理结果如下：\n{message}\n"
+                "如对处理结果有异议，请回复本消息或联系客服，我们将重新处理。",
+                "您的工单{case_id}处理结果如下，如有异议请回复本短信：{message}",
+            )
+        },
+        "en": {
+            "customer": Text(
+                "The result of your case {case_id}",
+                "We have finished handling case {case_id}. The result:\n{message}\n"
+                "If you disagree with it, reply to this message or contact us and we will look "
+                "at it again.",
+                "Case {case_id} result (reply if you disagree): {message}",
+            )
+        },
     },
     "consent_request": {
-        "zh": {"customer": Text(
-            "请确认退订申请（工单{case_id}）",
-            "您申请退订：{services}（工单{case_id}）。请回复“Y”确认办理；"
-            "未收到您的确认前，我们不会停止任何业务。",
-            "您申请退订{services}（工单{case_id}），请回复Y确认，未经确认不予办理。",
-        )},
-        "en": {"customer": Text(
-            "Please confirm your unsubscribe request ({case_id})",
-            "You asked us to stop: {services} (case {case_id}). Reply Y to confirm; nothing "
-            "is stopped until you do.",
-            "You asked to stop {services} (case {case_id}). Reply Y to confirm.",
-        )},
+        "zh": {
+            "customer": Text(
+                "请确认退订申请（工单{case_id}）",
+                "您申请退订：{services}（工单{case_id}）。请回复“Y”确认办理；"
+                "未收到您的确认前，我们不会停止任何业务。",
+                "您申请退订{services}（工单{case_id}），请回复Y确认，未经确认不予办理。",
+            )
+        },
+        "en": {
+            "customer": Text(
+                "Please confirm your unsubscribe request ({case_id})",
+                "You asked us to stop: {services} (case {case_id}). Reply Y to confirm; nothing "
+                "is stopped until you do.",
+                "You asked to stop {services} (case {case_id}). Reply Y to confirm.",
+            )
+        },
     },
     "unsubscribe_done": {
-        "zh": {"customer": Text(
-            "退订已办理完成（工单{case_id}）",
-            "您申请退订的{services}已办理完成（工单{case_id}）。如非本人操作，请及时联系客服。",
-            "您已成功退订{services}，工单号{case_id}。如非本人操作请联系客服。",
-        )},
-        "en": {"customer": Text(
-            "Your unsubscribe is complete ({case_id})",
-            "{services} stopped as you asked (case {case_id}). If you did not request this, "
-            "please contact us straight away.",
-            "{services} stopped as you asked (case {case_id}). Not you? Contact us.",
-        )},
+        "zh": {
+            "customer": Text(
+                "退订已办理完成（工单{case_id}）",
+                "您申请退订的{services}已办理完成（工单{case_id}）。如非本人操作，请及时联系客服。",
+                "您已成功退订{services}，工单号{case_id}。如非本人操作请联系客服。",
+            )
+        },
+        "en": {
+            "customer": Text(
+                "Your unsubscribe is complete ({case_id})",
+                "{services} stopped as you asked (case {case_id}). If you did not request this, "
+                "please contact us straight away.",
+                "{services} stopped as you asked (case {case_id}). Not you? Contact us.",
+            )
+        },
     },
     "not_confirmed": {
-        "zh": {"customer": Text(
-            "退订申请未办理（工单{case_id}）",
-            "您的退订申请（工单{case_id}）未获得确认，未做任何退订，您的业务保持不变。"
-            "如仍需退订，请重新提交申请。",
-            "您的退订申请（工单{case_id}）未获确认，未办理退订，业务保持不变。",
-        )},
-        "en": {"customer": Text(
-            "Unsubscribe not carried out ({case_id})",
-            "Your unsubscribe request (case {case_id}) was not confirmed, so nothing was "
-            "stopped. If you still want it, please send a new request.",
-            "Case {case_id} was not confirmed: nothing was stopped.",
-        )},
+        "zh": {
+            "customer": Text(
+                "退订申请未办理（工单{case_id}）",
+                "您的退订申请（工单{case_id}）未获得确认，未做任何退订，您的业务保持不变。"
+                "如仍需退订，请重新提交申请。",
+                "您的退订申请（工单{case_id}）未获确认，未办理退订，业务保持不变。",
+            )
+        },
+        "en": {
+            "customer": Text(
+                "Unsubscribe not carried out ({case_id})",
+                "Your unsubscribe request (case {case_id}) was not confirmed, so nothing was "
+                "stopped. If you still want it, please send a new request.",
+                "Case {case_id} was not confirmed: nothing was stopped.",
+            )
+        },
     },
     "converted": {
         "zh": {
@@ -177,67 +201,114 @@ TEMPLATES: dict[str, dict[str, Audiences]] = {
         },
     },
     "new_case": {
-        "zh": {"staff": Text("新工单{case_id}待受理",
-                             "新工单{case_id}已分派至本部门，请在响应时限内受理。")},
-        "en": {"staff": Text("New case {case_id}",
-                             "New case {case_id} waits to be accepted within its response "
-                             "window.")},
+        "zh": {
+            "staff": Text(
+                "新工单{case_id}待受理", "新工单{case_id}已分派至本部门，请在响应时限内受理。"
+            )
+        },
+        "en": {
+            "staff": Text(
+                "New case {case_id}",
+                "New case {case_id} waits to be accepted within its response window.",
+            )
+        },
     },
     "transfer": {
-        "zh": {"staff": Text("工单{case_id}转入本部门",
-                             "工单{case_id}已由{from}转派至本部门，请在转派时限内接手处理。")},
-        "en": {"staff": Text("Case {case_id} transferred to you",
-                             "Case {case_id} was transferred from {from}; please take it up "
-                             "within the transfer window.")},
+        "zh": {
+            "staff": Text(
+                "工单{case_id}转入本部门",
+                "工单{case_id}已由{from}转派至本部门，请在转派时限内接手处理。",
+            )
+        },
+        "en": {
+            "staff": Text(
+                "Case {case_id} transferred to you",
+                "Case {case_id} was transferred from {from}; please take it up "
+                "within the transfer window.",
+            )
+        },
     },
     "assigned": {
         "zh": {"staff": Text("工单{case_id}已指派给您", "工单{case_id}已指派给您，请及时处理。")},
-        "en": {"staff": Text("Case {case_id} assigned to you",
-                             "Case {case_id} is assigned to you.")},
+        "en": {
+            "staff": Text("Case {case_id} assigned to you", "Case {case_id} is assigned to you.")
+        },
     },
     "warning": {
-        "zh": {"staff": Text("工单{case_id}即将超时",
-                             "工单{case_id}的{window}时限将于{due}到期，请尽快处理。")},
-        "en": {"staff": Text("Case {case_id}: deadline approaching",
-                             "The {window} window of case {case_id} is due at {due}.")},
+        "zh": {
+            "staff": Text(
+                "工单{case_id}即将超时", "工单{case_id}的{window}时限将于{due}到期，请尽快处理。"
+            )
+        },
+        "en": {
+            "staff": Text(
+                "Case {case_id}: deadline approaching",
+                "The {window} window of case {case_id} is due at {due}.",
+            )
+        },
     },
     "escalation": {
-        "zh": {"staff": Text("工单{case_id}已升级至第{level}级",
-                             "工单{case_id}已升级至第{level}级（{level_name}），"
-                             "原因：{reason}。请立即处理或确认接手。")},
-        "en": {"staff": Text("Case {case_id} escalated to level {level}",
-                             "Case {case_id} escalated to level {level} ({level_name}): "
-                             "{reason}. Act on it or acknowledge it.")},
+        "zh": {
+            "staff": Text(
+                "工单{case_id}已升级至第{level}级",
+                "工单{case_id}已升级至第{level}级（{level_name}），"
+                "原因：{reason}。请立即处理或确认接手。",
+            )
+        },
+        "en": {
+            "staff": Text(
+                "Case {case_id} escalated to level {level}",
+                "Case {case_id} escalated to level {level} ({level_name}): "
+                "{reason}. Act on it or acknowledge it.",
+            )
+        },
     },
     "reopened": {
-        "zh": {"staff": Text("工单{case_id}重新处理",
-                             "客户对工单{case_id}的处理结果有异议，工单已重新打开，"
-                             "请重新处理。")},
-        "en": {"staff": Text("Case {case_id} reopened",
-                             "The customer disputed the result of case {case_id}; it is open "
-                             "again.")},
+        "zh": {
+            "staff": Text(
+                "工单{case_id}重新处理",
+                "客户对工单{case_id}的处理结果有异议，工单已重新打开，请重新处理。",
+            )
+        },
+        "en": {
+            "staff": Text(
+                "Case {case_id} reopened",
+                "The customer disputed the result of case {case_id}; it is open again.",
+            )
+        },
     },
     "review": {
-        "zh": {"staff": Text("退订工单{case_id}待复核",
-                             "退订工单{case_id}已办理完成，请在复核时限内复核。")},
-        "en": {"staff": Text("Case {case_id} waits for review",
-                             "Unsubscribe case {case_id} is done; please review it within the "
-                             "review window.")},
+        "zh": {
+            "staff": Text(
+                "退订工单{case_id}待复核", "退订工单{case_id}已办理完成，请在复核时限内复核。"
+            )
+        },
+        "en": {
+            "staff": Text(
+                "Case {case_id} waits for review",
+                "Unsubscribe case {case_id} is done; please review it within the review window.",
+            )
+        },
     },
 }
 
 # An unknown template (e.g. one added to a workflow before its text): still names the case.
 GENERIC: dict[str, Audiences] = {
     "zh": {
-        "customer": Text("工单{case_id}有新进展", "您的工单{case_id}有新的进展，详情请咨询客服。",
-                         "您的工单{case_id}有新的进展，详情请咨询客服。"),
+        "customer": Text(
+            "工单{case_id}有新进展",
+            "您的工单{case_id}有新的进展，详情请咨询客服。",
+            "您的工单{case_id}有新的进展，详情请咨询客服。",
+        ),
         "staff": Text("工单{case_id}通知（{template}）", "工单{case_id}有新的通知：{template}。"),
     },
     "en": {
-        "customer": Text("News on case {case_id}", "There is news on case {case_id}; "
-                         "contact us for the details.", "There is news on case {case_id}."),
-        "staff": Text("Case {case_id}: {template}", "Case {case_id} has a new notice: "
-                      "{template}."),
+        "customer": Text(
+            "News on case {case_id}",
+            "There is news on case {case_id}; contact us for the details.",
+            "There is news on case {case_id}.",
+        ),
+        "staff": Text("Case {case_id}: {template}", "Case {case_id} has a new notice: {template}."),
     },
 }
 
@@ -254,8 +325,10 @@ CHANNEL_KIND: dict[str, str] = {
 LANGUAGES = ("zh", "en")
 BRAND = {"zh": "【caseflow】", "en": "[caseflow] "}
 COPY_PREFIX = {"zh": "致客户：", "en": "To the customer: "}
-GREETING = {"zh": ("尊敬的客户：\n\n", "\n\ncaseflow 客户服务中心"),
-            "en": ("Dear customer,\n\n", "\n\ncaseflow Customer Service")}
+GREETING = {
+    "zh": ("尊敬的客户：\n\n", "\n\ncaseflow 客户服务中心"),
+    "en": ("Dear customer,\n\n", "\n\ncaseflow Customer Service"),
+}
 
 # Case numbers carry their type (CMP-..., INQ-..., UNS-...): the texts name it.
 CASE_KIND = {

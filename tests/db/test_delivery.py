@@ -101,8 +101,12 @@ async def test_renders_sends_and_marks_each_row_once(db_engine):
         [
             {},  # the customer's intake acknowledgement by SMS, in Chinese
             {"channel": "email", "language": "en"},
-            {"recipient": "team_lead", "channel": "internal", "template": "escalation",
-             "params": {"level": "2", "level_name": "L2 team lead", "reason": "breached"}},
+            {
+                "recipient": "team_lead",
+                "channel": "internal",
+                "template": "escalation",
+                "params": {"level": "2", "level_name": "L2 team lead", "reason": "breached"},
+            },
         ],
     )
     recorder = Recorder()
@@ -110,8 +114,12 @@ async def test_renders_sends_and_marks_each_row_once(db_engine):
     assert await worker.run_once() >= 3  # ">=": a running workflow may add rows of its own
 
     sms, email, alert = recorder.about(case_id)
-    assert sms == ("sms", "customer", None,
-                   f"【caseflow】您的投诉已受理，工单号{case_id}，我们将在规定时限内处理并回复您。")
+    assert sms == (
+        "sms",
+        "customer",
+        None,
+        f"【caseflow】您的投诉已受理，工单号{case_id}，我们将在规定时限内处理并回复您。",
+    )
     assert email[:2] == ("email", "customer") and "Dear customer" in email[3]
     assert alert[:2] == ("internal", "team_lead") and "L2 team lead" in alert[3]
 
@@ -168,8 +176,11 @@ async def test_not_before_holds_a_notification_back(db_engine):
 
     async with db_engine.begin() as conn:
         await conn.execute(
-            text("UPDATE notifications SET not_before = now() - interval '1 second' "
-                 "WHERE case_id = :c"), {"c": case_id}
+            text(
+                "UPDATE notifications SET not_before = now() - interval '1 second' "
+                "WHERE case_id = :c"
+            ),
+            {"c": case_id},
         )
     await DeliveryWorker(db_engine, recorder).run_once()
     assert len(recorder.about(case_id)) == 1

@@ -73,9 +73,14 @@ QUEUE = "histories"
 
 def case_input(case_id: str, case_type: CaseType, **kw) -> CaseInput:
     return CaseInput(
-        case_id=case_id, case_type=case_type, customer=Customer("张三", "13800138000"),
-        channel=kw.pop("channel", Channel.PHONE), description="history scenario",
-        created_by=HOTLINE, search_attributes=False, **kw,
+        case_id=case_id,
+        case_type=case_type,
+        customer=Customer("张三", "13800138000"),
+        channel=kw.pop("channel", Channel.PHONE),
+        description="history scenario",
+        created_by=HOTLINE,
+        search_attributes=False,
+        **kw,
     )
 
 
@@ -88,8 +93,15 @@ async def _start(env, wf, case_id: str, task_queue: str, inp: CaseInput):
 async def complaint_full(env, task_queue: str = QUEUE, suffix: str = ""):
     """The whole happy path with a note, a transfer, a pause for the customer and a dispute."""
     wf, case_id = ComplaintWorkflow, f"CMP-HIST-FULL{suffix}"
-    h = await _start(env, wf, case_id, task_queue, case_input(
-        case_id, CaseType.COMPLAINT, category=Category.SERVICE, severity=Severity.GENERAL))
+    h = await _start(
+        env,
+        wf,
+        case_id,
+        task_queue,
+        case_input(
+            case_id, CaseType.COMPLAINT, category=Category.SERVICE, severity=Severity.GENERAL
+        ),
+    )
     await h.execute_update(wf.accept, AcceptAction(CS))
     await h.execute_update(wf.note, NoteAction(CS, "called the customer"))
     await h.execute_update(wf.transfer, TransferAction(CS, "product", "billing system"))
@@ -110,8 +122,15 @@ async def complaint_full(env, task_queue: str = QUEUE, suffix: str = ""):
 async def complaint_escalation(env, task_queue: str = QUEUE, suffix: str = ""):
     """Nobody accepts: warning, breach (L2), a climb (L3), then a supervisor acknowledges."""
     wf, case_id = ComplaintWorkflow, f"CMP-HIST-ESC{suffix}"
-    h = await _start(env, wf, case_id, task_queue, case_input(
-        case_id, CaseType.COMPLAINT, category=Category.SERVICE, severity=Severity.URGENT))
+    h = await _start(
+        env,
+        wf,
+        case_id,
+        task_queue,
+        case_input(
+            case_id, CaseType.COMPLAINT, category=Category.SERVICE, severity=Severity.URGENT
+        ),
+    )
     await env.sleep(timedelta(hours=24, minutes=1))  # warning, breach, L2
     await env.sleep(timedelta(hours=4))  # L3
     await h.execute_update(wf.acknowledge, AcknowledgeAction(SUPERVISOR, "on it"))
@@ -128,15 +147,21 @@ async def inquiry_converted(env, task_queue: str = QUEUE, suffix: str = ""):
     h = await _start(env, wf, case_id, task_queue, case_input(case_id, CaseType.INQUIRY))
     await h.execute_update(wf.accept, AcceptAction(CS))
     await h.execute_update(
-        wf.convert, ConvertAction(CS, Category.SERVICE, Severity.MAJOR, "aggrieved"))
+        wf.convert, ConvertAction(CS, Category.SERVICE, Severity.MAJOR, "aggrieved")
+    )
     await _finished(h)
     return h
 
 
 async def unsubscribe_done(env, task_queue: str = QUEUE, suffix: str = ""):
     wf, case_id = UnsubscribeWorkflow, f"UNS-HIST-DONE{suffix}"
-    h = await _start(env, wf, case_id, task_queue, case_input(
-        case_id, CaseType.UNSUBSCRIBE, services=["sms"], channel=Channel.APP))
+    h = await _start(
+        env,
+        wf,
+        case_id,
+        task_queue,
+        case_input(case_id, CaseType.UNSUBSCRIBE, services=["sms"], channel=Channel.APP),
+    )
     await h.execute_update(wf.accept, AcceptAction(CS))
     await h.signal(wf.customer_consent, ConsentAction(HOTLINE, "Y"))
     for _ in range(60):
@@ -168,8 +193,9 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-async def write_histories(env, task_queue: str, out_dir: Path, names=None,
-                          suffix: str = "") -> dict[str, Path]:
+async def write_histories(
+    env, task_queue: str, out_dir: Path, names=None, suffix: str = ""
+) -> dict[str, Path]:
     """Run the named scenarios (all by default) on a worker already polling `task_queue` and
     write each history to out_dir/<scenario>.json."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -187,8 +213,12 @@ async def main(argv: list[str] | None = None) -> None:
     from temporalio.testing import WorkflowEnvironment
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
-                        help=f"scenarios to run (default: all of {', '.join(SCENARIOS)})")
+    parser.add_argument(
+        "scenarios",
+        nargs="*",
+        metavar="SCENARIO",
+        help=f"scenarios to run (default: all of {', '.join(SCENARIOS)})",
+    )
     parser.add_argument("--out", type=Path, default=HERE, help="where to write the JSON files")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.scenarios) - set(SCENARIOS))
@@ -203,10 +233,13 @@ async def main(argv: list[str] | None = None) -> None:
             engine = make_engine(url)
             await seed_demo(engine)
             task_queue = f"{QUEUE}-{uuid.uuid4().hex[:8]}"
-            async with await WorkflowEnvironment.start_time_skipping(
-                test_server_existing_path=shutil.which("temporal-test-server"),
-                data_converter=DATA_CONVERTER,
-            ) as env, build_worker(env.client, engine, task_queue):
+            async with (
+                await WorkflowEnvironment.start_time_skipping(
+                    test_server_existing_path=shutil.which("temporal-test-server"),
+                    data_converter=DATA_CONVERTER,
+                ) as env,
+                build_worker(env.client, engine, task_queue),
+            ):
                 written = await write_histories(env, task_queue, args.out, args.scenarios)
             await engine.dispose()
         finally:

@@ -89,8 +89,15 @@ async def temporal_env():
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=shutil.which("temporal"),
         data_converter=DATA_CONVERTER,
-        search_attributes=[sa.CASE_TYPE, sa.PRIORITY, sa.PHASE, sa.DEPARTMENT, sa.ASSIGNEE,
-                           sa.ESCALATION_LEVEL, sa.NEXT_DEADLINE],
+        search_attributes=[
+            sa.CASE_TYPE,
+            sa.PRIORITY,
+            sa.PHASE,
+            sa.DEPARTMENT,
+            sa.ASSIGNEE,
+            sa.ESCALATION_LEVEL,
+            sa.NEXT_DEADLINE,
+        ],
     )
     async with env:
         yield env
@@ -127,8 +134,9 @@ async def serve_stack(
     port = _free_port()
     # No book passed: the API loads it from the settings in its lifespan, as deployed.
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                       log_level="warning", lifespan="on")
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        )
     )
     server_task = asyncio.create_task(server.serve())
     try:
@@ -155,8 +163,9 @@ async def serve_stack(
 async def stack(temporal_env, db_engine, pg_url, policy_dir):
     # Customer data is encrypted in every payload, as in production (two keys: rotation).
     keys = f"{new_key_setting('k2')},{new_key_setting('k1')}"
-    async with serve_stack(temporal_env, pg_url, db_engine, policy_dir, TEST_VERSION,
-                           payload_keys=keys) as s:
+    async with serve_stack(
+        temporal_env, pg_url, db_engine, policy_dir, TEST_VERSION, payload_keys=keys
+    ) as s:
         yield s
 
 
@@ -164,8 +173,7 @@ async def stack(temporal_env, db_engine, pg_url, policy_dir):
 async def ladder_stack(temporal_env, db_engine, pg_url, policy_dir):
     """A second worker and API on the fast-ladder policy. Session-wide: its cases' workflows
     live on its task queue, and any later request touching them needs a worker there."""
-    async with serve_stack(temporal_env, pg_url, db_engine, policy_dir,
-                           FAST_LADDER_VERSION) as s:
+    async with serve_stack(temporal_env, pg_url, db_engine, policy_dir, FAST_LADDER_VERSION) as s:
         yield s
 
 
@@ -195,10 +203,15 @@ def complaint_body(**overrides) -> dict:
     return body
 
 
-async def act(http: httpx.AsyncClient, case_id: str, action: str, who: str,
-              body: dict | None = None, expect: int = 200) -> dict:
-    r = await http.post(f"/api/v1/cases/{case_id}/actions/{action}", json=body,
-                        headers=auth(who))
+async def act(
+    http: httpx.AsyncClient,
+    case_id: str,
+    action: str,
+    who: str,
+    body: dict | None = None,
+    expect: int = 200,
+) -> dict:
+    r = await http.post(f"/api/v1/cases/{case_id}/actions/{action}", json=body, headers=auth(who))
     assert r.status_code == expect, (action, r.status_code, r.text)
     return r.json()
 
@@ -207,8 +220,9 @@ def ts(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-async def until(probe: Callable[[], Awaitable[Any]], timeout: float = 20.0,
-                every: float = 0.2) -> Any:
+async def until(
+    probe: Callable[[], Awaitable[Any]], timeout: float = 20.0, every: float = 0.2
+) -> Any:
     """Poll `probe` until it returns something truthy; fail after `timeout` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -46,12 +46,13 @@ async def test_api_errors_403_role_and_department(http):
     r = await http.post(f"/api/v1/cases/{cid}/actions/accept", headers=auth("product"))
     assert r.status_code == 403
     assert r.json()["detail"] == (
-        f"case {cid} belongs to department 'customer_service'; agents of 'product' cannot "
-        "accept it")
+        f"case {cid} belongs to department 'customer_service'; agents of 'product' cannot accept it"
+    )
     r = await http.post(f"/api/v1/cases/{cid}/actions/accept", headers=auth("channel"))
     assert r.status_code == 403 and "role 'channel' may not accept cases" in r.json()["detail"]
-    r = await http.post(f"/api/v1/cases/{cid}/actions/assign", headers=auth("cs"),
-                        json={"assignee": "agent.cs"})
+    r = await http.post(
+        f"/api/v1/cases/{cid}/actions/assign", headers=auth("cs"), json={"assignee": "agent.cs"}
+    )
     assert r.status_code == 403 and "role 'agent' may not assign" in r.json()["detail"]
     for path in (f"/api/v1/cases/{cid}", f"/api/v1/cases/{cid}/timeline"):
         r = await http.get(path, headers=auth("product"))
@@ -66,14 +67,18 @@ async def test_api_errors_403_role_and_department(http):
 
 async def test_api_errors_404_unknown_case(http, stack):
     missing = f"CMP-20990101-{uuid.uuid4().int % 10**6:06d}"
-    for path in (f"/api/v1/cases/{missing}", f"/api/v1/cases/{missing}/timeline",
-                 f"/api/v1/cases/{missing}/history"):
+    for path in (
+        f"/api/v1/cases/{missing}",
+        f"/api/v1/cases/{missing}/timeline",
+        f"/api/v1/cases/{missing}/history",
+    ):
         r = await http.get(path, headers=auth("supervisor"))
         assert r.status_code == 404 and r.json() == {"detail": f"case {missing} not found"}, path
     r = await http.post(f"/api/v1/cases/{missing}/actions/accept", headers=auth("cs"))
     assert r.status_code == 404 and r.json()["detail"] == f"case {missing} not found"
-    r = await http.post(f"/api/v1/cases/{missing}/actions/note", headers=auth("cs"),
-                        json={"text": "hello?"})
+    r = await http.post(
+        f"/api/v1/cases/{missing}/actions/note", headers=auth("cs"), json={"text": "hello?"}
+    )
     assert r.status_code == 404
     assert await workflow_runs(stack["client"], missing) == []  # nothing was started for it
     r = await http.post("/api/v1/cases/x/actions/teleport", headers=auth("cs"))
@@ -82,17 +87,24 @@ async def test_api_errors_404_unknown_case(http, stack):
 
 async def test_api_errors_409_not_in_this_phase(http):
     cid = await _file(http)
-    r = await http.post(f"/api/v1/cases/{cid}/actions/resolve", headers=auth("cs"),
-                        json={"result": "x", "process": "y"})
+    r = await http.post(
+        f"/api/v1/cases/{cid}/actions/resolve",
+        headers=auth("cs"),
+        json={"result": "x", "process": "y"},
+    )
     assert r.status_code == 409
     assert r.json()["detail"] == (
-        f"cannot resolve case {cid} in phase 'new' (allowed in: in_progress)")
+        f"cannot resolve case {cid} in phase 'new' (allowed in: in_progress)"
+    )
     assert r.json()["reason"] == "InvalidState"
     await act(http, cid, "accept", "cs")
     r = await http.post(f"/api/v1/cases/{cid}/actions/accept", headers=auth("cs"))
     assert r.status_code == 409 and "in phase 'in_progress'" in r.json()["detail"]
-    r = await http.post(f"/api/v1/cases/{cid}/actions/customer_reply", headers=auth("channel"),
-                        json={"text": "unprompted"})
+    r = await http.post(
+        f"/api/v1/cases/{cid}/actions/customer_reply",
+        headers=auth("channel"),
+        json={"text": "unprompted"},
+    )
     assert r.status_code == 409 and "waiting_customer" in r.json()["detail"]
     r = await http.post(f"/api/v1/cases/{cid}/actions/consent", headers=auth("channel"))
     assert r.status_code == 409
@@ -107,12 +119,15 @@ async def test_api_errors_409_archived(http, stack):
     await act(http, cid, "feedback", "cs", {"message": "It is fixed"})
     case = await act(http, cid, "callback", "cs", {"satisfaction": "basically_satisfied"})
     assert case["phase"] == "archived"
-    for action, body in (("note", {"text": "late"}), ("accept", None),
-                         ("dispute", {"comment": "no"})):
-        r = await http.post(f"/api/v1/cases/{cid}/actions/{action}", json=body,
-                            headers=auth("cs"))
+    for action, body in (
+        ("note", {"text": "late"}),
+        ("accept", None),
+        ("dispute", {"comment": "no"}),
+    ):
+        r = await http.post(f"/api/v1/cases/{cid}/actions/{action}", json=body, headers=auth("cs"))
         assert r.status_code == 409 and r.json()["detail"] == (
-            f"case {cid} is archived; no action applies"), action
+            f"case {cid} is archived; no action applies"
+        ), action
 
     # A workflow closed behind the read model's back (an operator terminated it): Temporal
     # refuses the update and the API still answers 409, not 404 or 500.
@@ -135,48 +150,69 @@ async def test_api_errors_422_invalid_input(http, stack):
     r = await http.post("/api/v1/cases", json=bad, headers=auth("channel"))
     assert r.status_code == 422 and "needs category and severity" in r.json()["detail"]
 
-    r = await http.post("/api/v1/cases", json=complaint_body(channel="pigeon"),
-                        headers=auth("channel"))
+    r = await http.post(
+        "/api/v1/cases", json=complaint_body(channel="pigeon"), headers=auth("channel")
+    )
     assert r.status_code == 422 and r.json()["detail"].startswith("invalid request: channel:")
     assert r.json()["errors"][0]["loc"] == ["body", "channel"]
-    r = await http.post("/api/v1/cases", json=complaint_body(severity="apocalyptic"),
-                        headers=auth("channel"))
+    r = await http.post(
+        "/api/v1/cases", json=complaint_body(severity="apocalyptic"), headers=auth("channel")
+    )
     assert r.status_code == 422 and "severity" in r.json()["detail"]
-    r = await http.post("/api/v1/cases", json=complaint_body(description="x" * 5000),
-                        headers=auth("channel"))
+    r = await http.post(
+        "/api/v1/cases", json=complaint_body(description="x" * 5000), headers=auth("channel")
+    )
     assert r.status_code == 422
     assert "description: String should have at most 4000 characters" in r.json()["detail"]
-    r = await http.post("/api/v1/cases", json=complaint_body(type="refund"),
-                        headers=auth("channel"))
+    r = await http.post(
+        "/api/v1/cases", json=complaint_body(type="refund"), headers=auth("channel")
+    )
     assert r.status_code == 422
     assert "case type 'refund' is not supported yet" in r.json()["detail"]
-    r = await http.post("/api/v1/cases", headers=auth("channel"), json=complaint_body(
-        customer={"name": "张三", "phone": "call me maybe"}))
+    r = await http.post(
+        "/api/v1/cases",
+        headers=auth("channel"),
+        json=complaint_body(customer={"name": "张三", "phone": "call me maybe"}),
+    )
     assert r.status_code == 422 and "customer.phone" in r.json()["detail"]
-    r = await http.post("/api/v1/cases", json=complaint_body(priority="high"),
-                        headers=auth("channel"))
-    assert r.status_code == 422 and "priority: Extra inputs are not permitted" in (
-        r.json()["detail"])
-    r = await http.post("/api/v1/cases", content=b"{not json",
-                        headers={**auth("channel"), "Content-Type": "application/json"})
+    r = await http.post(
+        "/api/v1/cases", json=complaint_body(priority="high"), headers=auth("channel")
+    )
+    assert (
+        r.status_code == 422 and "priority: Extra inputs are not permitted" in (r.json()["detail"])
+    )
+    r = await http.post(
+        "/api/v1/cases",
+        content=b"{not json",
+        headers={**auth("channel"), "Content-Type": "application/json"},
+    )
     assert r.status_code == 422 and "JSON" in r.json()["detail"]
     assert await _count_cases(stack["engine"]) == before  # nothing was filed
 
     cid = await _file(http)
-    r = await http.post(f"/api/v1/cases/{cid}/actions/transfer", headers=auth("cs"),
-                        json={"department": "atlantis", "reason": "x"})
+    r = await http.post(
+        f"/api/v1/cases/{cid}/actions/transfer",
+        headers=auth("cs"),
+        json={"department": "atlantis", "reason": "x"},
+    )
     assert r.status_code == 422 and r.json()["detail"] == "unknown department 'atlantis'"
-    r = await http.post(f"/api/v1/cases/{cid}/actions/transfer", headers=auth("cs"),
-                        json={"department": "customer_service", "reason": "x"})
+    r = await http.post(
+        f"/api/v1/cases/{cid}/actions/transfer",
+        headers=auth("cs"),
+        json={"department": "customer_service", "reason": "x"},
+    )
     assert r.status_code == 422 and "already in department" in r.json()["detail"]
-    r = await http.post(f"/api/v1/cases/{cid}/actions/reclassify", headers=auth("cs"),
-                        json={"reason": "no idea"})
-    assert r.status_code == 422 and "needs a new severity, tier or category" in (
-        r.json()["detail"])
+    r = await http.post(
+        f"/api/v1/cases/{cid}/actions/reclassify", headers=auth("cs"), json={"reason": "no idea"}
+    )
+    assert r.status_code == 422 and "needs a new severity, tier or category" in (r.json()["detail"])
     r = await http.post(f"/api/v1/cases/{cid}/actions/note", headers=auth("cs"), json={})
     assert r.status_code == 422 and "text: Field required" in r.json()["detail"]
-    r = await http.post(f"/api/v1/cases/{cid}/actions/callback", headers=auth("cs"),
-                        json={"satisfaction": "ecstatic"})
+    r = await http.post(
+        f"/api/v1/cases/{cid}/actions/callback",
+        headers=auth("cs"),
+        json={"satisfaction": "ecstatic"},
+    )
     assert r.status_code == 422 and "satisfaction" in r.json()["detail"]
     assert await _kinds(http, cid) == ["intake"]
 
@@ -184,8 +220,11 @@ async def test_api_errors_422_invalid_input(http, stack):
 async def test_api_errors_413_oversize_body(http, stack):
     limit = stack["settings"].max_body_bytes
     before = await _count_cases(stack["engine"])
-    r = await http.post("/api/v1/cases", content=b"{" + b" " * (limit + 10) + b"}",
-                        headers={**auth("channel"), "Content-Type": "application/json"})
+    r = await http.post(
+        "/api/v1/cases",
+        content=b"{" + b" " * (limit + 10) + b"}",
+        headers={**auth("channel"), "Content-Type": "application/json"},
+    )
     assert r.status_code == 413
     assert r.json() == {"detail": f"request body larger than {limit} bytes"}
 
@@ -195,7 +234,10 @@ async def test_api_errors_413_oversize_body(http, stack):
             yield b"x" * 1024
         yield b'"}'
 
-    r = await http.post("/api/v1/cases", content=chunks(),
-                        headers={**auth("channel"), "Content-Type": "application/json"})
+    r = await http.post(
+        "/api/v1/cases",
+        content=chunks(),
+        headers={**auth("channel"), "Content-Type": "application/json"},
+    )
     assert r.status_code == 413
     assert await _count_cases(stack["engine"]) == before

@@ -24,8 +24,9 @@ pytestmark = pytest.mark.integration
 
 
 async def _file_fast_complaint(http: httpx.AsyncClient) -> dict:
-    r = await http.post("/api/v1/cases", json=complaint_body(channel="wechat"),
-                        headers=auth("channel"))
+    r = await http.post(
+        "/api/v1/cases", json=complaint_body(channel="wechat"), headers=auth("channel")
+    )
     assert r.status_code == 201, r.text
     case = r.json()
     assert case["windows"]["response"]["target"] == "4s"
@@ -42,9 +43,13 @@ async def _level(http: httpx.AsyncClient, cid: str, level: int):
 
 async def _notifications(engine, cid: str) -> list[tuple]:
     async with engine.connect() as conn:
-        rows = await conn.execute(text(
-            "SELECT recipient, template, params->>'level' FROM notifications "
-            "WHERE case_id = :c ORDER BY seq, idx"), {"c": cid})
+        rows = await conn.execute(
+            text(
+                "SELECT recipient, template, params->>'level' FROM notifications "
+                "WHERE case_id = :c ORDER BY seq, idx"
+            ),
+            {"c": cid},
+        )
         return [tuple(r) for r in rows]
 
 
@@ -76,16 +81,25 @@ async def test_api_escalation(http, stack):
     assert ("agent", "warning", None) in notes
     assert ("team_lead", "escalation", "2") in notes
 
-    listed = (await http.get("/api/v1/cases", params={"overdue": "true", "limit": 500},
-                             headers=auth("supervisor"))).json()
+    listed = (
+        await http.get(
+            "/api/v1/cases", params={"overdue": "true", "limit": 500}, headers=auth("supervisor")
+        )
+    ).json()
     assert cid in [c["case_id"] for c in listed["items"]]
     assert listed["items"][0]["breached"]  # breached cases sort first
-    high = (await http.get("/api/v1/cases", params={"escalation_level_min": 2, "limit": 500},
-                           headers=auth("supervisor"))).json()
+    high = (
+        await http.get(
+            "/api/v1/cases",
+            params={"escalation_level_min": 2, "limit": 500},
+            headers=auth("supervisor"),
+        )
+    ).json()
     assert cid in [c["case_id"] for c in high["items"]]
 
-    r = await http.post(f"/api/v1/cases/{cid}/actions/acknowledge", headers=auth("cs"),
-                        json={"comment": "mine"})
+    r = await http.post(
+        f"/api/v1/cases/{cid}/actions/acknowledge", headers=auth("cs"), json={"comment": "mine"}
+    )
     assert r.status_code == 403 and "role 'agent'" in r.json()["detail"]
     case = await act(http, cid, "acknowledge", "supervisor", {"comment": "I have it"})
     assert case["escalation"]["next_at"] is None
@@ -122,7 +136,12 @@ async def test_api_escalation_ladder_climbs_on_time_until_acknowledged(ladder_ht
     assert ts(case["escalation"]["next_at"]) == due + timedelta(seconds=3, hours=8)
     timeline = (await http.get(f"/api/v1/cases/{cid}/timeline", headers=auth("supervisor"))).json()
     assert [e["kind"] for e in timeline] == [
-        "intake", "warning", "breach", "escalated", "escalated"]
+        "intake",
+        "warning",
+        "breach",
+        "escalated",
+        "escalated",
+    ]
     second = timeline[-1]
     assert second["data"]["level"] == "3"
     assert ts(second["deadline"]) == due + timedelta(seconds=3)

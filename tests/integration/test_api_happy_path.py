@@ -22,8 +22,18 @@ pytestmark = pytest.mark.integration
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 STEPS = [
-    "intake", "accepted", "note", "transferred", "accepted", "paused", "resumed",
-    "resolved", "feedback_delivered", "customer_confirmed", "callback", "archived",
+    "intake",
+    "accepted",
+    "note",
+    "transferred",
+    "accepted",
+    "paused",
+    "resumed",
+    "resolved",
+    "feedback_delivered",
+    "customer_confirmed",
+    "callback",
+    "archived",
 ]
 
 
@@ -64,8 +74,9 @@ async def test_api_happy_path(http, stack):
 
     case = await act(http, cid, "note", "cs", {"text": "called the customer back"})
     assert case["phase"] == "in_progress"
-    case = await act(http, cid, "transfer", "cs", {"department": "product",
-                                                    "reason": "a billing rule question"})
+    case = await act(
+        http, cid, "transfer", "cs", {"department": "product", "reason": "a billing rule question"}
+    )
     assert case["phase"] == "transferred" and case["department"] == "product"
     assert case["assignee"] is None
     transfer = case["windows"]["transfer"]
@@ -86,8 +97,13 @@ async def test_api_happy_path(http, stack):
     assert case["windows"]["handling"]["state"] == "running"
     assert case["windows"]["handling"]["due_at"] is not None
 
-    case = await act(http, cid, "resolve", "product",
-                     {"result": "refunded 30 yuan", "process": "billing checked"})
+    case = await act(
+        http,
+        cid,
+        "resolve",
+        "product",
+        {"result": "refunded 30 yuan", "process": "billing checked"},
+    )
     assert case["phase"] == "resolved" and case["windows"]["handling"]["state"] == "met"
     assert case["resolution"]["result"] == "refunded 30 yuan"
     assert case["windows"]["feedback"]["target"] == "24h"
@@ -114,23 +130,43 @@ async def test_api_happy_path(http, stack):
     assert [e["kind"] for e in timeline] == STEPS
     assert [e["seq"] for e in timeline] == list(range(1, len(STEPS) + 1))  # unique, in order
     assert [e["actor_id"] for e in timeline][:4] == [
-        "channel.hotline", "agent.cs", "agent.cs", "agent.cs"]
+        "channel.hotline",
+        "agent.cs",
+        "agent.cs",
+        "agent.cs",
+    ]
     moved = next(e for e in timeline if e["kind"] == "transferred")
     assert moved["data"] == {"from_department": "customer_service", "to_department": "product"}
     times = [ts(e["at"]) for e in timeline]
     assert times == sorted(times)
 
-    for params in ({"phase": "archived"}, {"department": "product"}, {"type": "complaint"},
-                   {"phase": ["new", "archived"], "type": "complaint", "department": "product",
-                    "assignee": "agent.product", "overdue": "false"}):
-        listed = await http.get("/api/v1/cases", params={**params, "limit": 500},
-                                headers=auth("supervisor"))
+    for params in (
+        {"phase": "archived"},
+        {"department": "product"},
+        {"type": "complaint"},
+        {
+            "phase": ["new", "archived"],
+            "type": "complaint",
+            "department": "product",
+            "assignee": "agent.product",
+            "overdue": "false",
+        },
+    ):
+        listed = await http.get(
+            "/api/v1/cases", params={**params, "limit": 500}, headers=auth("supervisor")
+        )
         assert listed.status_code == 200, listed.text
         assert cid in [c["case_id"] for c in listed.json()["items"]], params
-    for params in ({"phase": "new"}, {"department": "customer_service"}, {"type": "inquiry"},
-                   {"overdue": "true"}, {"escalation_level_min": 2}):
-        listed = await http.get("/api/v1/cases", params={**params, "limit": 500},
-                                headers=auth("supervisor"))
+    for params in (
+        {"phase": "new"},
+        {"department": "customer_service"},
+        {"type": "inquiry"},
+        {"overdue": "true"},
+        {"escalation_level_min": 2},
+    ):
+        listed = await http.get(
+            "/api/v1/cases", params={**params, "limit": 500}, headers=auth("supervisor")
+        )
         assert cid not in [c["case_id"] for c in listed.json()["items"]], params
 
     history = await http.get(f"/api/v1/cases/{cid}/history", headers=auth("supervisor"))
@@ -143,54 +179,66 @@ async def test_api_happy_path(http, stack):
     assert r.status_code == 403 and "role 'agent'" in r.json()["detail"]
 
     # Search attributes make the case findable in the Temporal UI and CLI too.
-    found = [w.id async for w in stack["client"].list_workflows(
-        f'WorkflowId = "{cid}" AND Phase = "archived" AND Department = "product"')]
+    found = [
+        w.id
+        async for w in stack["client"].list_workflows(
+            f'WorkflowId = "{cid}" AND Phase = "archived" AND Department = "product"'
+        )
+    ]
     assert found == [cid]
 
 
 async def test_list_is_sorted_paged_and_scoped(http):
     for _ in range(3):
-        r = await http.post("/api/v1/cases", json=complaint_body(category="network"),
-                            headers=auth("channel"))
+        r = await http.post(
+            "/api/v1/cases", json=complaint_body(category="network"), headers=auth("channel")
+        )
         assert r.status_code == 201
-    listed = (await http.get("/api/v1/cases", params={"limit": 500},
-                             headers=auth("supervisor"))).json()
+    listed = (
+        await http.get("/api/v1/cases", params={"limit": 500}, headers=auth("supervisor"))
+    ).json()
     items = listed["items"]
     assert listed["total"] >= 3 and len(items) == min(listed["total"], 500)
     # Breached first, then the nearest deadline, cases without one last.
     never = datetime.max.replace(tzinfo=UTC)
-    keys = [(not c["breached"], ts(c["next_deadline"]) if c["next_deadline"] else never)
-            for c in items]
+    keys = [
+        (not c["breached"], ts(c["next_deadline"]) if c["next_deadline"] else never) for c in items
+    ]
     assert keys == sorted(keys)
 
     # Pages are slices of the same order (one department: no other test's timers move it).
     query = {"department": "network_ops", "phase": "new"}
-    whole = (await http.get("/api/v1/cases", params={**query, "limit": 500},
-                            headers=auth("supervisor"))).json()
-    page = (await http.get("/api/v1/cases", params={**query, "limit": 2, "offset": 1},
-                           headers=auth("supervisor"))).json()
+    whole = (
+        await http.get("/api/v1/cases", params={**query, "limit": 500}, headers=auth("supervisor"))
+    ).json()
+    page = (
+        await http.get(
+            "/api/v1/cases", params={**query, "limit": 2, "offset": 1}, headers=auth("supervisor")
+        )
+    ).json()
     assert [c["case_id"] for c in page["items"]] == [c["case_id"] for c in whole["items"][1:3]]
     assert page["limit"] == 2 and page["offset"] == 1 and page["total"] == whole["total"] >= 3
 
     # Agents see their own department only, whatever they ask for.
-    mine = (await http.get("/api/v1/cases", params={"limit": 500},
-                           headers=auth("network"))).json()
+    mine = (await http.get("/api/v1/cases", params={"limit": 500}, headers=auth("network"))).json()
     assert mine["items"] and {c["department"] for c in mine["items"]} == {"network_ops"}
-    r = await http.get("/api/v1/cases", params={"department": "product"},
-                       headers=auth("network"))
+    r = await http.get("/api/v1/cases", params={"department": "product"}, headers=auth("network"))
     assert r.status_code == 403 and "own department" in r.json()["detail"]
     r = await http.get("/api/v1/cases", params={"limit": 501}, headers=auth("supervisor"))
     assert r.status_code == 422 and "limit" in r.json()["detail"]
-    r = await http.get("/api/v1/cases", params={"phase": "sleeping"},
-                       headers=auth("supervisor"))
+    r = await http.get("/api/v1/cases", params={"phase": "sleeping"}, headers=auth("supervisor"))
     assert r.status_code == 422 and "phase" in r.json()["detail"]
 
 
 async def test_me_policy_and_health(http):
     me = await http.get("/api/v1/me", headers=auth("cs"))
     assert me.status_code == 200
-    assert me.json() == {"id": "agent.cs", "name": "Li Na (customer service agent)",
-                         "role": "agent", "department": "customer_service"}
+    assert me.json() == {
+        "id": "agent.cs",
+        "name": "Li Na (customer service agent)",
+        "role": "agent",
+        "department": "customer_service",
+    }
 
     r = await http.get("/api/v1/policy", headers=auth("channel"))
     assert r.status_code == 200
@@ -200,8 +248,9 @@ async def test_me_policy_and_health(http):
     assert policy["business_hours"] == {"start": "09:00:00", "end": "18:00:00"}
     assert policy["routing"]["product"] == "product"
     assert [step["level"] for step in policy["ladder"]] == [1, 2, 3, 4]
-    assert any(row["id"] == "complaint-default" and row["response"] == "24h"
-               for row in policy["windows"])
+    assert any(
+        row["id"] == "complaint-default" and row["response"] == "24h" for row in policy["windows"]
+    )
     assert {"2026.1", TEST_VERSION, FAST_LADDER_VERSION} <= set(policy["known_versions"])
     assert (await http.get("/api/v1/policy")).status_code == 401
 

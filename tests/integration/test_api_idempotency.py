@@ -23,11 +23,15 @@ async def _one_of_everything(stack, cid: str) -> None:
     runs = await until(lambda: workflow_runs(stack["client"], cid), timeout=10)
     assert len(runs) == 1, runs
     async with stack["engine"].connect() as conn:
-        rows = (await conn.execute(text("SELECT count(*) FROM cases WHERE case_id = :c"),
-                                   {"c": cid})).scalar_one()
-        intakes = (await conn.execute(text(
-            "SELECT count(*) FROM case_events WHERE case_id = :c AND kind = 'intake'"),
-            {"c": cid})).scalar_one()
+        rows = (
+            await conn.execute(text("SELECT count(*) FROM cases WHERE case_id = :c"), {"c": cid})
+        ).scalar_one()
+        intakes = (
+            await conn.execute(
+                text("SELECT count(*) FROM case_events WHERE case_id = :c AND kind = 'intake'"),
+                {"c": cid},
+            )
+        ).scalar_one()
     assert (rows, intakes) == (1, 1)
 
 
@@ -48,10 +52,9 @@ async def test_api_idempotency_same_key_twice(http, stack):
 
 async def test_api_idempotency_concurrent_posts_make_one_case(http, stack):
     key = f"key-{uuid.uuid4().hex}"
-    responses = await asyncio.gather(*[
-        http.post("/api/v1/cases", json=complaint_body(), headers=keyed(key))
-        for _ in range(20)
-    ])
+    responses = await asyncio.gather(
+        *[http.post("/api/v1/cases", json=complaint_body(), headers=keyed(key)) for _ in range(20)]
+    )
     codes = [r.status_code for r in responses]
     assert sorted(codes) == [200] * 19 + [201], [r.text for r in responses if r.status_code >= 300]
     ids = {r.json()["case_id"] for r in responses}
@@ -63,8 +66,9 @@ async def test_api_idempotency_key_reused_with_another_body(http, stack):
     key = f"key-{uuid.uuid4().hex}"
     first = await http.post("/api/v1/cases", json=complaint_body(), headers=keyed(key))
     assert first.status_code == 201
-    changed = await http.post("/api/v1/cases", json=complaint_body(severity="major"),
-                              headers=keyed(key))
+    changed = await http.post(
+        "/api/v1/cases", json=complaint_body(severity="major"), headers=keyed(key)
+    )
     assert changed.status_code == 409
     detail = changed.json()["detail"]
     assert "Idempotency-Key reused with a different request" in detail
@@ -74,24 +78,30 @@ async def test_api_idempotency_key_reused_with_another_body(http, stack):
 
 async def test_api_idempotency_client_reference_without_header(http, stack):
     ref = f"IVR-{uuid.uuid4().hex[:8]}"
-    a = await http.post("/api/v1/cases", json=complaint_body(client_reference=ref),
-                        headers=auth("channel"))
-    b = await http.post("/api/v1/cases", json=complaint_body(client_reference=ref),
-                        headers=auth("channel"))
+    a = await http.post(
+        "/api/v1/cases", json=complaint_body(client_reference=ref), headers=auth("channel")
+    )
+    b = await http.post(
+        "/api/v1/cases", json=complaint_body(client_reference=ref), headers=auth("channel")
+    )
     assert (a.status_code, b.status_code) == (201, 200)
     cid = a.json()["case_id"]
     assert b.json()["case_id"] == cid and b.json()["client_reference"] == ref
     await _one_of_everything(stack, cid)
 
     # The reference is the channel's own: another channel with the same one is another case.
-    c = await http.post("/api/v1/cases",
-                        json=complaint_body(client_reference=ref, channel="app"),
-                        headers=auth("app"))
+    c = await http.post(
+        "/api/v1/cases",
+        json=complaint_body(client_reference=ref, channel="app"),
+        headers=auth("app"),
+    )
     assert c.status_code == 201 and c.json()["case_id"] != cid
     # And the same reference with a different body is refused, naming what was reused.
-    d = await http.post("/api/v1/cases",
-                        json=complaint_body(client_reference=ref, description="other"),
-                        headers=auth("channel"))
+    d = await http.post(
+        "/api/v1/cases",
+        json=complaint_body(client_reference=ref, description="other"),
+        headers=auth("channel"),
+    )
     assert d.status_code == 409 and "client_reference" in d.json()["detail"]
 
     # Without a key or a reference every POST is a new case.
@@ -105,8 +115,12 @@ async def test_api_idempotency_replay_after_the_case_is_archived(http, stack):
     """The workflow has completed, so Temporal rejects reusing its id: the replay answers with
     the recorded case instead of starting it again."""
     key = f"key-{uuid.uuid4().hex}"
-    body = {"type": "inquiry", "customer": {"name": "李四", "phone": "13900139000"},
-            "channel": "web", "description": "What is my plan?"}
+    body = {
+        "type": "inquiry",
+        "customer": {"name": "李四", "phone": "13900139000"},
+        "channel": "web",
+        "description": "What is my plan?",
+    }
     first = await http.post("/api/v1/cases", json=body, headers=keyed(key))
     assert first.status_code == 201, first.text
     cid = first.json()["case_id"]

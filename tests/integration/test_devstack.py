@@ -27,7 +27,8 @@ STOP_TIMEOUT = 60
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(
-        importlib.util.find_spec("worker") is None or importlib.util.find_spec("api") is None
+        importlib.util.find_spec("worker") is None
+        or importlib.util.find_spec("api") is None
         or importlib.util.find_spec("api.main") is None,
         reason="caseflow dev runs `python -m worker` and `api.main:app`: not written yet",
     ),
@@ -40,11 +41,25 @@ class Dev:
     def __init__(self, data_dir: Path, api_port: int, temporal_port: int) -> None:
         self.pgdata = data_dir / "pgdata"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "caseflow.cli", "dev", "--headless",
-             "--port", str(api_port), "--temporal-port", str(temporal_port),
-             "--data-dir", str(data_dir)],
-            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            [
+                sys.executable,
+                "-m",
+                "caseflow.cli",
+                "dev",
+                "--headless",
+                "--port",
+                str(api_port),
+                "--temporal-port",
+                str(temporal_port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
@@ -134,9 +149,14 @@ def stop(dev: Dev) -> str:
     return dev.output
 
 
-COMPLAINT = {"type": "complaint", "customer": {"name": "张三", "phone": "13800138000"},
-             "channel": "phone", "category": "service", "severity": "general",
-             "description": "survives a restart"}
+COMPLAINT = {
+    "type": "complaint",
+    "customer": {"name": "张三", "phone": "13800138000"},
+    "channel": "phone",
+    "category": "service",
+    "severity": "general",
+    "description": "survives a restart",
+}
 
 
 def test_caseflow_dev_starts_stops_and_keeps_data(tmp_path):
@@ -157,21 +177,42 @@ def test_caseflow_dev_starts_stops_and_keeps_data(tmp_path):
 
         # A second stack on the same data is refused, and the first one is unharmed.
         second = subprocess.run(
-            [sys.executable, "-m", "caseflow.cli", "dev", "--headless", "--port",
-             str(free_port()), "--temporal-port", str(free_port()), "--data-dir", str(data)],
-            cwd=ROOT, capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "caseflow.cli",
+                "dev",
+                "--headless",
+                "--port",
+                str(free_port()),
+                "--temporal-port",
+                str(free_port()),
+                "--data-dir",
+                str(data),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert second.returncode == 1 and "another `caseflow dev`" in second.stderr, second
 
-        created = httpx.post(f"{base}/api/v1/cases",
-                             headers={"Authorization": "Bearer demo-channel-hotline"},
-                             json=COMPLAINT, timeout=60)
+        created = httpx.post(
+            f"{base}/api/v1/cases",
+            headers={"Authorization": "Bearer demo-channel-hotline"},
+            json=COMPLAINT,
+            timeout=60,
+        )
         assert created.status_code == 201, created.text
         case_id = created.json()["case_id"]
         out = stop(dev)
         assert "stopping the API" in out and "stopping PostgreSQL" in out
-        assert out.index("stopping the API") < out.index("stopping the worker") \
-            < out.index("stopping the Temporal dev server") < out.index("stopping PostgreSQL")
+        assert (
+            out.index("stopping the API")
+            < out.index("stopping the worker")
+            < out.index("stopping the Temporal dev server")
+            < out.index("stopping PostgreSQL")
+        )
         assert out.rstrip().endswith("stopped.")
     finally:
         dev.kill()
@@ -179,14 +220,22 @@ def test_caseflow_dev_starts_stops_and_keeps_data(tmp_path):
     dev = Dev(data, api_port, temporal_port)  # same data directory, same ports
     try:
         dev.read_until("press Ctrl-C to stop", START_TIMEOUT)
-        got = httpx.get(f"{base}/api/v1/cases/{case_id}",
-                        headers={"Authorization": "Bearer demo-supervisor"}, timeout=30)
+        got = httpx.get(
+            f"{base}/api/v1/cases/{case_id}",
+            headers={"Authorization": "Bearer demo-supervisor"},
+            timeout=30,
+        )
         assert got.status_code == 200 and got.json()["phase"] == "new", got.text
-        accepted = httpx.post(f"{base}/api/v1/cases/{case_id}/actions/accept",
-                              headers={"Authorization": "Bearer demo-agent-cs"}, timeout=60)
+        accepted = httpx.post(
+            f"{base}/api/v1/cases/{case_id}/actions/accept",
+            headers={"Authorization": "Bearer demo-agent-cs"},
+            timeout=60,
+        )
         assert accepted.status_code == 200, accepted.text  # its workflow is still alive
-        assert accepted.json()["windows"]["response"]["due_at"] == \
-            created.json()["windows"]["response"]["due_at"]
+        assert (
+            accepted.json()["windows"]["response"]["due_at"]
+            == created.json()["windows"]["response"]["due_at"]
+        )
         stop(dev)
     finally:
         dev.kill()
@@ -198,9 +247,23 @@ def test_caseflow_dev_says_which_port_is_taken(tmp_path):
         busy.listen()
         port = busy.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "caseflow.cli", "dev", "--headless", "--port", str(port),
-             "--temporal-port", str(free_port()), "--data-dir", str(tmp_path / "data")],
-            cwd=ROOT, capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "caseflow.cli",
+                "dev",
+                "--headless",
+                "--port",
+                str(port),
+                "--temporal-port",
+                str(free_port()),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert result.returncode == 1
     assert f"port {port} is in use; set CASEFLOW_API_PORT or pass --port" in result.stderr

@@ -48,20 +48,31 @@ class Stack:
 
     def start_temporal(self) -> None:
         self.temporal = devstack.start_temporal_dev_server(
-            self.tmp / "temporal.db", self.temporal_port, None, self.tmp / "temporal.log")
+            self.tmp / "temporal.db", self.temporal_port, None, self.tmp / "temporal.log"
+        )
 
     def kill_temporal(self) -> None:
         os.killpg(self.temporal.pid, signal.SIGKILL)
         self.temporal.wait(10)
 
     def start_worker(self) -> None:
-        env = {**os.environ, "CASEFLOW_TEMPORAL_ADDRESS": self.address,
-               "CASEFLOW_DATABASE_URL": self.url, "CASEFLOW_TASK_QUEUE": "faults",
-               "CASEFLOW_POLICY_DIR": str(self.policy_dir),
-               "CASEFLOW_POLICY_VERSION": "9900.1", "CASEFLOW_SCHEDULES": "false"}
+        env = {
+            **os.environ,
+            "CASEFLOW_TEMPORAL_ADDRESS": self.address,
+            "CASEFLOW_DATABASE_URL": self.url,
+            "CASEFLOW_TASK_QUEUE": "faults",
+            "CASEFLOW_POLICY_DIR": str(self.policy_dir),
+            "CASEFLOW_POLICY_VERSION": "9900.1",
+            "CASEFLOW_SCHEDULES": "false",
+        }
         log = open(self.tmp / "worker.log", "ab")  # noqa: SIM115 - the child keeps it
-        self.worker = subprocess.Popen([sys.executable, "-m", "worker"], cwd=ROOT, env=env,
-                                       stdout=log, stderr=subprocess.STDOUT)
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
 
     def kill_worker(self) -> None:
         self.worker.send_signal(signal.SIGKILL)
@@ -80,7 +91,8 @@ async def faults(tmp_path_factory):
     s.policy_dir.mkdir()
     text_ = (PACKAGED_DIR / "2026.1.toml").read_text(encoding="utf-8")
     (s.policy_dir / "9900.1.toml").write_text(
-        text_.replace('version = "2026.1"', 'version = "9900.1"') + FAST_ROW, encoding="utf-8")
+        text_.replace('version = "2026.1"', 'version = "9900.1"') + FAST_ROW, encoding="utf-8"
+    )
     book = PolicyBook.load(s.policy_dir, active="9900.1")
     s.start_postgres()
     await migrate(s.url)
@@ -91,10 +103,18 @@ async def faults(tmp_path_factory):
     await devstack.wait_for_temporal(s.address, 60, s.temporal, s.tmp / "temporal.log")
     s.client = await Client.connect(s.address, data_converter=DATA_CONVERTER)
     s.start_worker()
-    settings = Settings(database_url=s.url, temporal_address=s.address, task_queue="faults",
-                        schedules=False, temporal_ui_url=None)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, book), host="127.0.0.1",
-                                           port=s.api_port, log_level="warning"))
+    settings = Settings(
+        database_url=s.url,
+        temporal_address=s.address,
+        task_queue="faults",
+        schedules=False,
+        temporal_ui_url=None,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, book), host="127.0.0.1", port=s.api_port, log_level="warning"
+        )
+    )
     serve = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.05)
@@ -112,9 +132,12 @@ async def faults(tmp_path_factory):
 
 async def _events(engine, case_id):
     async with engine.connect() as conn:
-        return (await conn.execute(text(
-            "SELECT seq, kind FROM case_events WHERE case_id = :c ORDER BY seq"),
-            {"c": case_id})).all()
+        return (
+            await conn.execute(
+                text("SELECT seq, kind FROM case_events WHERE case_id = :c ORDER BY seq"),
+                {"c": case_id},
+            )
+        ).all()
 
 
 async def _until(predicate, timeout: float = 40.0, every: float = 0.3):
@@ -128,8 +151,9 @@ async def _until(predicate, timeout: float = 40.0, every: float = 0.3):
 
 
 async def test_worker_killed_while_timers_wait_escalates_exactly_once(faults):
-    r = await faults.http.post("/api/v1/cases", json=complaint_body(channel="wechat"),
-                               headers=auth("channel"))
+    r = await faults.http.post(
+        "/api/v1/cases", json=complaint_body(channel="wechat"), headers=auth("channel")
+    )
     assert r.status_code == 201, r.text
     cid = r.json()["case_id"]
     faults.kill_worker()  # SIGKILL: no goodbye
@@ -150,15 +174,20 @@ async def test_worker_killed_while_timers_wait_escalates_exactly_once(faults):
 
 
 async def test_postgres_outage_gives_503_and_the_read_model_catches_up(faults):
-    r = await faults.http.post("/api/v1/cases", json=complaint_body(channel="wechat"),
-                               headers=auth("channel"))
+    r = await faults.http.post(
+        "/api/v1/cases", json=complaint_body(channel="wechat"), headers=auth("channel")
+    )
     cid = r.json()["case_id"]
-    other = (await faults.http.post("/api/v1/cases", json=complaint_body(),
-                                    headers=auth("channel"))).json()["case_id"]
+    other = (
+        await faults.http.post("/api/v1/cases", json=complaint_body(), headers=auth("channel"))
+    ).json()["case_id"]
     faults.stop_postgres()
     try:
-        r = await faults.http.post("/api/v1/cases", json=complaint_body(),
-                                   headers={**auth("channel"), "Idempotency-Key": "outage-1"})
+        r = await faults.http.post(
+            "/api/v1/cases",
+            json=complaint_body(),
+            headers={**auth("channel"), "Idempotency-Key": "outage-1"},
+        )
         assert r.status_code == 503 and "database" in r.json()["detail"]
         r = await faults.http.post(f"/api/v1/cases/{other}/actions/accept", headers=auth("cs"))
         assert r.status_code == 503
@@ -174,8 +203,11 @@ async def test_postgres_outage_gives_503_and_the_read_model_catches_up(faults):
 
     async def caught_up():
         async with faults.engine.connect() as conn:
-            level = (await conn.execute(text(
-                "SELECT escalation_level FROM cases WHERE case_id = :c"), {"c": cid})).scalar()
+            level = (
+                await conn.execute(
+                    text("SELECT escalation_level FROM cases WHERE case_id = :c"), {"c": cid}
+                )
+            ).scalar()
         return level == 2
 
     await _until(caught_up, timeout=90)
@@ -186,22 +218,27 @@ async def test_postgres_outage_gives_503_and_the_read_model_catches_up(faults):
     for wf in running:
         state = await faults.client.get_workflow_handle(wf.id).query("snapshot")
         assert rows[wf.id] == state["phase"], wf.id
-    r = await faults.http.post("/api/v1/cases", json=complaint_body(),
-                               headers={**auth("channel"), "Idempotency-Key": "outage-1"})
+    r = await faults.http.post(
+        "/api/v1/cases",
+        json=complaint_body(),
+        headers={**auth("channel"), "Idempotency-Key": "outage-1"},
+    )
     assert r.status_code == 201  # the retried intake goes through, once
 
 
 async def test_temporal_killed_and_restarted_keeps_every_case_and_timer(faults):
     r = await faults.http.post("/api/v1/cases", json=complaint_body(), headers=auth("channel"))
     slow = r.json()["case_id"]
-    r = await faults.http.post("/api/v1/cases", json=complaint_body(channel="wechat"),
-                               headers=auth("channel"))
+    r = await faults.http.post(
+        "/api/v1/cases", json=complaint_body(channel="wechat"), headers=auth("channel")
+    )
     fast = r.json()["case_id"]
     faults.kill_temporal()
     await asyncio.sleep(1)
     faults.start_temporal()
-    await devstack.wait_for_temporal(faults.address, 60, faults.temporal,
-                                     faults.tmp / "temporal.log")
+    await devstack.wait_for_temporal(
+        faults.address, 60, faults.temporal, faults.tmp / "temporal.log"
+    )
     client = await Client.connect(faults.address, data_converter=DATA_CONVERTER)
     state = await client.get_workflow_handle(slow).query("snapshot")
     assert state["phase"] == "new" and state["windows"]["response"]["state"] == "running"

@@ -9,8 +9,10 @@ import shutil
 import pytest
 
 pytestmark = pytest.mark.integration
-CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
-          "response_schema_conformance")
+CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,"
+    "response_schema_conformance"
+)
 
 
 @pytest.mark.parametrize("token", ["demo-supervisor", "demo-agent-cs"])
@@ -18,15 +20,25 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(stack, 
     cli = shutil.which("schemathesis") or shutil.which("st")
     assert cli, "schemathesis is a test dependency: pip install -e '.[test]'"
     proc = await asyncio.create_subprocess_exec(
-        cli, "run", f"{stack['base']}/openapi.json",
-        "-H", f"Authorization: Bearer {token}",
-        "--checks", CHECKS,
-        "--phases", "examples,coverage,fuzzing",
-        "--max-examples", "8",
-        "--max-time", "60",
-        "--workers", "1",
-        "--seed", "20261122",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        cli,
+        "run",
+        f"{stack['base']}/openapi.json",
+        "-H",
+        f"Authorization: Bearer {token}",
+        "--checks",
+        CHECKS,
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        "8",
+        "--max-time",
+        "60",
+        "--workers",
+        "1",
+        "--seed",
+        "20261122",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     out, _ = await asyncio.wait_for(proc.communicate(), timeout=400)
     report = out.decode(errors="replace")

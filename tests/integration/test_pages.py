@@ -18,9 +18,15 @@ from tests.integration.conftest import auth, complaint_body
 
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync"]
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest_asyncio.fixture
@@ -41,8 +47,11 @@ async def page(stack):
 
 
 async def _breached_case(http) -> str:
-    cid = (await http.post("/api/v1/cases", json=complaint_body(channel="wechat"),
-                           headers=auth("channel"))).json()["case_id"]
+    cid = (
+        await http.post(
+            "/api/v1/cases", json=complaint_body(channel="wechat"), headers=auth("channel")
+        )
+    ).json()["case_id"]
     for _ in range(100):
         case = (await http.get(f"/api/v1/cases/{cid}", headers=auth("supervisor"))).json()
         if case["escalation"]["level"] >= 2:
@@ -58,7 +67,8 @@ async def test_floor_lists_breached_cases_first_with_live_countdowns(http, page,
     first_row = page.locator("table[data-testid=cases] tbody tr").first
     assert "breached" in (await first_row.get_attribute("class"))
     ids = await page.locator("table[data-testid=cases] tbody tr").evaluate_all(
-        "rows => rows.map(r => [r.dataset.case, r.className])")
+        "rows => rows.map(r => [r.dataset.case, r.className])"
+    )
     breached = [i for i, (_, cls) in enumerate(ids) if "breached" in cls]
     assert breached == list(range(len(breached))) and cid in [c for c, _ in ids]
     countdown = page.locator(f"tr[data-case='{cid}'] .countdown")
@@ -103,13 +113,17 @@ async def _report_rows(stack):
 
 async def test_report_figures_match_a_known_set(http, stack, _report_rows):
     month, start = "2001-03", datetime(2001, 3, 5, tzinfo=UTC)
+
     # 4 archived complaints: 3 resolved (2 with a satisfied callback, 1 unsatisfied), 1 that
     # was converted; 1 open inquiry with a breached response window. Response windows: 2 met,
     # 1 met late.
     def state(outcome, satisfaction, response_state):
         sat = f'{{"satisfaction": "{satisfaction}"}}' if satisfaction else "null"
-        return (f'{{"outcome": {outcome}, "satisfaction": {sat}, "windows": '
-                f'{{"response": {{"state": "{response_state}"}}}}}}')
+        return (
+            f'{{"outcome": {outcome}, "satisfaction": {sat}, "windows": '
+            f'{{"response": {{"state": "{response_state}"}}}}}}'
+        )
+
     cs, done = "customer_service", "archived"
     rows = [
         ("complaint", "service", cs, done, state('"resolved"', "satisfied", "met")),
@@ -120,17 +134,28 @@ async def test_report_figures_match_a_known_set(http, stack, _report_rows):
     ]
     async with stack["engine"].begin() as conn:
         for case_type, category, dept, phase, st in rows:
-            await conn.execute(text(
-                "INSERT INTO cases (case_id, case_type, phase, channel, category, tier, "
-                "department, escalation_level, breached, warned, policy_version, seq, "
-                "reopen_count, opened_at, updated_at, closed_at, state) VALUES (:id, :t, :p, "
-                "'phone', :c, 'standard', :d, 1, false, false, '2026.1', 1, 0, :at, :at, :closed, "
-                "CAST(:s AS jsonb))"),
-                {"id": f"RPT-{uuid.uuid4().hex[:8]}", "t": case_type, "p": phase, "c": category,
-                 "d": dept, "at": start, "s": st,
-                 "closed": start + timedelta(days=2) if phase == "archived" else None})
-    r = await http.get("/reports.csv", params={"month": month},
-                       cookies={"caseflow_token": "demo-supervisor"})
+            await conn.execute(
+                text(
+                    "INSERT INTO cases (case_id, case_type, phase, channel, category, tier, "
+                    "department, escalation_level, breached, warned, policy_version, seq, "
+                    "reopen_count, opened_at, updated_at, closed_at, state) VALUES (:id, :t, :p, "
+                    "'phone', :c, 'standard', :d, 1, false, false, '2026.1', 1, 0, :at, :at, :closed, "
+                    "CAST(:s AS jsonb))"
+                ),
+                {
+                    "id": f"RPT-{uuid.uuid4().hex[:8]}",
+                    "t": case_type,
+                    "p": phase,
+                    "c": category,
+                    "d": dept,
+                    "at": start,
+                    "s": st,
+                    "closed": start + timedelta(days=2) if phase == "archived" else None,
+                },
+            )
+    r = await http.get(
+        "/reports.csv", params={"month": month}, cookies={"caseflow_token": "demo-supervisor"}
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(r.text)))
     metrics = {row[0]: row[1] for row in table if len(row) == 3}
@@ -144,6 +169,7 @@ async def test_report_figures_match_a_known_set(http, stack, _report_rows):
     categories = {(row[0], row[1]): row[2] for row in table if len(row) == 3}
     assert categories[("complaint", "service")] == "2"
     assert categories[("complaint", "product")] == "2"
-    page = await http.get("/reports", params={"month": month},
-                          cookies={"caseflow_token": "demo-supervisor"})
+    page = await http.get(
+        "/reports", params={"month": month}, cookies={"caseflow_token": "demo-supervisor"}
+    )
     assert page.status_code == 200 and "66.7%" in page.text

@@ -29,8 +29,9 @@ async def test_payloads_are_encrypted_and_only_supervisors_decode_them(http, sta
     payload = started["input"]["payloads"][0]
     assert payload["metadata"]["encoding"] == "YmluYXJ5L2VuY3J5cHRlZA=="  # binary/encrypted
 
-    decoded = await http.post("/codec/decode", json={"payloads": [payload]},
-                              headers=auth("supervisor"))
+    decoded = await http.post(
+        "/codec/decode", json={"payloads": [payload]}, headers=auth("supervisor")
+    )
     assert decoded.status_code == 200
     import base64
 
@@ -44,9 +45,12 @@ async def test_payloads_are_encrypted_and_only_supervisors_decode_them(http, sta
     full = (await http.get(f"/api/v1/cases/{cid}", headers=auth("supervisor"))).json()
     assert full["customer"]["phone"] == PHONE
     async with stack["engine"].connect() as conn:
-        audit = (await conn.execute(text(
-            "SELECT user_id, what FROM personal_data_access WHERE case_id = :c"), {"c": cid}
-        )).all()
+        audit = (
+            await conn.execute(
+                text("SELECT user_id, what FROM personal_data_access WHERE case_id = :c"),
+                {"c": cid},
+            )
+        ).all()
     assert ("supervisor", "GET /api/v1/cases/{id}") in audit
     assert all(user != "channel.hotline" for user, _ in audit)  # masked reads are not access
     assert PHONE not in caplog.text and "秘密客户" not in caplog.text

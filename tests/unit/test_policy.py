@@ -20,15 +20,24 @@ BOOK = PolicyBook.load()
 DEFAULT = (PACKAGED_DIR / "2026.1.toml").read_text(encoding="utf-8")
 
 
-def resolve(case_type=CaseType.COMPLAINT, severity=None, tier=CustomerTier.STANDARD,
-            category=None, channel=Channel.WEB):
+def resolve(
+    case_type=CaseType.COMPLAINT,
+    severity=None,
+    tier=CustomerTier.STANDARD,
+    category=None,
+    channel=Channel.WEB,
+):
     return BOOK.resolve(PolicyRequest(None, case_type, severity, tier, category, channel))
 
 
 @pytest.mark.parametrize(
     ("severity", "handling"),
-    [(Severity.GENERAL, "3wd"), (Severity.MAJOR, "5wd"), (Severity.ESPECIALLY_MAJOR, "10wd"),
-     (Severity.URGENT, "24h")],
+    [
+        (Severity.GENERAL, "3wd"),
+        (Severity.MAJOR, "5wd"),
+        (Severity.ESPECIALLY_MAJOR, "10wd"),
+        (Severity.URGENT, "24h"),
+    ],
 )
 def test_complaint_handling_by_severity(severity, handling):
     resolved = resolve(severity=severity, category=Category.SERVICE)
@@ -59,9 +68,13 @@ def test_inquiry_and_unsubscribe_windows():
 
 @pytest.mark.parametrize(
     ("category", "department"),
-    [(Category.SERVICE, "customer_service"), (Category.PRODUCT, "product"),
-     (Category.MARKETING, "marketing"), (Category.POLICY, "policy"),
-     (None, "customer_service")],
+    [
+        (Category.SERVICE, "customer_service"),
+        (Category.PRODUCT, "product"),
+        (Category.MARKETING, "marketing"),
+        (Category.POLICY, "policy"),
+        (None, "customer_service"),
+    ],
 )
 def test_routing(category, department):
     assert resolve(category=category, severity=Severity.GENERAL).department == department
@@ -103,7 +116,8 @@ def test_invalid_policies_are_refused_with_a_clear_message(tmp_path, change, mes
 
 def test_a_case_type_without_a_default_window_is_refused(tmp_path):
     text = DEFAULT.replace('version = "2026.1"', 'version = "7.2"').replace(
-        'consent = "24h"       #', '#', 1)
+        'consent = "24h"       #', "#", 1
+    )
     with pytest.raises(PolicyError, match="'consent' for unsubscribe"):
         load_policy_file(write(tmp_path, "7.2", text))
 
@@ -131,12 +145,22 @@ def test_an_invalid_policy_stops_the_worker_at_start_with_a_clear_error(tmp_path
     import sys
 
     text = DEFAULT.replace('version = "2026.1"', 'version = "7.9"').replace(
-        'handling = "5wd"', 'handling = "five days"')
+        'handling = "5wd"', 'handling = "five days"'
+    )
     write(tmp_path, "7.9", text)
-    env = {**os.environ, "CASEFLOW_POLICY_DIR": str(tmp_path),
-           "CASEFLOW_TEMPORAL_ADDRESS": "127.0.0.1:1"}
-    done = subprocess.run([sys.executable, "-m", "worker"], env=env, capture_output=True,
-                          text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+    env = {
+        **os.environ,
+        "CASEFLOW_POLICY_DIR": str(tmp_path),
+        "CASEFLOW_TEMPORAL_ADDRESS": "127.0.0.1:1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert done.returncode == 2
     assert "7.9.toml" in done.stderr and "invalid duration 'five days'" in done.stderr
     assert "Traceback" not in done.stderr

@@ -23,9 +23,21 @@ PARAMS = {
     "complaint_id": "CMP-20261122-000002",
 }
 ALL_TEMPLATES = [
-    "intake_ack", "info_request", "feedback", "warning", "escalation", "new_case", "transfer",
-    "assigned", "reopened", "consent_request", "unsubscribe_done", "not_confirmed",
-    "converted", "termination_failed", "review",
+    "intake_ack",
+    "info_request",
+    "feedback",
+    "warning",
+    "escalation",
+    "new_case",
+    "transfer",
+    "assigned",
+    "reopened",
+    "consent_request",
+    "unsubscribe_done",
+    "not_confirmed",
+    "converted",
+    "termination_failed",
+    "review",
 ]
 CUSTOMER_TEMPLATES = [t for t in ALL_TEMPLATES if "customer" in TEMPLATES[t]["zh"]]
 CHANNELS = [c.value for c in Channel] + ["internal"]
@@ -41,7 +53,10 @@ def test_every_listed_template_has_texts_in_both_languages():
 
 def test_every_channel_has_a_kind():
     assert {c: CHANNEL_KIND[c] for c in ("phone", "web", "wechat", "in_person")} == {
-        "phone": "sms", "web": "app", "wechat": "app", "in_person": "sms",
+        "phone": "sms",
+        "web": "app",
+        "wechat": "app",
+        "in_person": "sms",
     }
     assert set(CHANNELS) <= set(CHANNEL_KIND)
 
@@ -106,9 +121,10 @@ def test_readable_services_windows_and_local_deadlines():
 
 
 def test_the_case_type_and_language_pick_the_text():
-    assert "Your enquiry is registered as INQ-7" in render(
-        "intake_ack", "sms", "en-US", {"case_id": "INQ-7"}
-    ).body
+    assert (
+        "Your enquiry is registered as INQ-7"
+        in render("intake_ack", "sms", "en-US", {"case_id": "INQ-7"}).body
+    )
     assert render("intake_ack", "app", "zh-CN", {"case_id": "CMP-7"}).subject.startswith("您的投诉")
 
 

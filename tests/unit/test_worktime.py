@@ -67,8 +67,11 @@ def test_three_working_days_filed_the_friday_before_national_day_2026():
 
 
 def test_spring_festival_2026_is_skipped():
-    holidays = [d for d in (date(2026, 2, 15) + timedelta(i) for i in range(12))
-                if not chinese_calendar.is_workday(d)]
+    holidays = [
+        d
+        for d in (date(2026, 2, 15) + timedelta(i) for i in range(12))
+        if not chinese_calendar.is_workday(d)
+    ]
     assert date(2026, 2, 17) in holidays  # the Lunar New Year
     start = at(2026, 2, 13, 12)  # a working Friday before the holiday
     end = CAL.add(start, parse_duration("2wd"))
@@ -85,16 +88,20 @@ def test_working_hours_stop_at_close_of_business():
 
 
 def test_elapsed_over_a_weekend_and_a_holiday():
-    assert CAL.elapsed(at(2026, 11, 20, 18), at(2026, 11, 23, 9), Unit.WORKING_HOURS) == \
-        timedelta(0)
-    assert CAL.elapsed(at(2026, 9, 30, 0), at(2026, 10, 8, 0), Unit.WORKING_DAYS) == \
-        timedelta(days=1)
+    assert CAL.elapsed(at(2026, 11, 20, 18), at(2026, 11, 23, 9), Unit.WORKING_HOURS) == timedelta(
+        0
+    )
+    assert CAL.elapsed(at(2026, 9, 30, 0), at(2026, 10, 8, 0), Unit.WORKING_DAYS) == timedelta(
+        days=1
+    )
     assert CAL.elapsed(at(2026, 9, 30), at(2026, 10, 8), Unit.CALENDAR) == timedelta(days=8)
 
 
 def test_policy_overrides_win_over_the_statutory_calendar():
-    cal = WorkCalendar(extra_holidays=frozenset({date(2026, 11, 23)}),
-                       extra_workdays=frozenset({date(2026, 11, 22)}))
+    cal = WorkCalendar(
+        extra_holidays=frozenset({date(2026, 11, 23)}),
+        extra_workdays=frozenset({date(2026, 11, 22)}),
+    )
     assert cal.is_workday(date(2026, 11, 22)) and not cal.is_workday(date(2026, 11, 23))
     assert cal.add(at(2026, 11, 22, 0), parse_duration("2wd")) == at(2026, 11, 25, 0)
 
@@ -118,7 +125,8 @@ def test_naive_datetimes_are_refused():
 
 # ------------------------------------------------------------------ properties
 instants = st.datetimes(
-    min_value=datetime(2025, 1, 1), max_value=datetime(2026, 12, 20),
+    min_value=datetime(2025, 1, 1),
+    max_value=datetime(2026, 12, 20),
 ).map(lambda d: d.replace(tzinfo=UTC))
 amounts = st.integers(min_value=0, max_value=15 * 86400).map(lambda s: timedelta(seconds=s))
 units = st.sampled_from(list(Unit))
@@ -135,13 +143,17 @@ def test_monotonic(t, a, b, unit):
 @PROPS
 @given(instants, amounts, amounts, units)
 def test_adding_a_then_b_equals_adding_a_plus_b(t, a, b, unit):
-    assert CAL.add(CAL.add(t, Duration(a, unit)), Duration(b, unit)) == \
-        CAL.add(t, Duration(a + b, unit))
+    assert CAL.add(CAL.add(t, Duration(a, unit)), Duration(b, unit)) == CAL.add(
+        t, Duration(a + b, unit)
+    )
 
 
 @PROPS
-@given(instants, amounts.filter(lambda a: a > timedelta(0)),
-       st.sampled_from([Unit.WORKING_DAYS, Unit.WORKING_HOURS]))
+@given(
+    instants,
+    amounts.filter(lambda a: a > timedelta(0)),
+    st.sampled_from([Unit.WORKING_DAYS, Unit.WORKING_HOURS]),
+)
 def test_deadlines_land_in_working_time(t, a, unit):
     assert CAL.is_working_instant(CAL.add(t, Duration(a, unit)), unit)
 

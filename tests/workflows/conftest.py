@@ -76,8 +76,9 @@ class Harness:
         services: list[str] | None = None,
         policy_version: str | None = None,
     ):
-        prefix = {CaseType.COMPLAINT: "CMP", CaseType.INQUIRY: "INQ",
-                  CaseType.UNSUBSCRIBE: "UNS"}[case_type]
+        prefix = {CaseType.COMPLAINT: "CMP", CaseType.INQUIRY: "INQ", CaseType.UNSUBSCRIBE: "UNS"}[
+            case_type
+        ]
         case_id = f"{prefix}-T-{uuid.uuid4().hex[:10]}"
         workflow_cls = WORKFLOWS[case_type]
         inp = CaseInput(
@@ -136,8 +137,9 @@ async def policy_harness(env, engine, book: PolicyBook) -> AsyncIterator[Harness
             await harness.terminate_open()
 
 
-async def sleep_until(env: WorkflowEnvironment, instant: datetime,
-                      offset: timedelta = timedelta(0)) -> None:
+async def sleep_until(
+    env: WorkflowEnvironment, instant: datetime, offset: timedelta = timedelta(0)
+) -> None:
     now = await env.get_current_time()
     gap = instant + offset - now
     assert gap > timedelta(0), f"{instant + offset} is already past (server time {now})"

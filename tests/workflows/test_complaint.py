@@ -82,8 +82,10 @@ async def test_response_window_warns_breaches_and_climbs_the_ladder(harness):
     assert state.escalation.level == 2
     # L2 has 4 h, counted from the deadline itself so the ladder never drifts.
     assert state.escalation.next_at == response.due_at + 4 * H
-    recipients = [(n["recipient"], n["template"]) for n in
-                  await fetch_notifications(harness.engine, state.case_id)]
+    recipients = [
+        (n["recipient"], n["template"])
+        for n in await fetch_notifications(harness.engine, state.case_id)
+    ]
     assert ("agent", "warning") in recipients and ("team_lead", "escalation") in recipients
 
     await harness.env.sleep(4 * H)  # nobody acted: L3
@@ -96,8 +98,11 @@ async def test_response_window_warns_breaches_and_climbs_the_ladder(harness):
     assert state.escalation.level == 4 and state.escalation.next_at is None
     events = await fetch_events(harness.engine, state.case_id)
     assert kinds(events).count("escalated") == 3
-    manager = [n for n in await fetch_notifications(harness.engine, state.case_id)
-               if n["recipient"] == "manager"]
+    manager = [
+        n
+        for n in await fetch_notifications(harness.engine, state.case_id)
+        if n["recipient"] == "manager"
+    ]
     assert len(manager) == 1
     # The manager's alert waits for business hours (policy: business_hours_only).
     sent_at, not_before = events[-1]["at"], manager[0]["not_before"]
@@ -223,9 +228,7 @@ async def test_dispute_reopens_handling_with_a_fresh_window(harness):
     await handle.execute_update(WF.resolve, ResolveAction(AGENT_CS, "refund 30", "billing"))
     await handle.execute_update(WF.feedback, FeedbackAction(AGENT_CS, "refunded"))
     await harness.env.sleep(2 * H)
-    state = await handle.execute_update(
-        WF.dispute, CustomerResponseAction(HOTLINE, "not enough")
-    )
+    state = await handle.execute_update(WF.dispute, CustomerResponseAction(HOTLINE, "not enough"))
     assert state.phase == Phase.IN_PROGRESS and state.reopen_count == 1
     handling = state.windows["handling"]
     assert handling.state == WindowState.RUNNING and handling.target == "3wd"
@@ -377,13 +380,25 @@ async def test_record_activity_is_idempotent(db_engine):
     now = datetime.now(UTC)
     case_id = f"CMP-T-{uuid.uuid4().hex[:10]}"
     state = CaseState(
-        case_id=case_id, case_type=CaseType.COMPLAINT, phase=Phase.NEW,
-        customer=Customer("李四", "13900000000"), channel=Channel.SMS, reply_channel=Channel.SMS,
-        category=None, severity=None, description="d", department="customer_service",
-        assignee=None, policy_version="2026.1", opened_at=now, updated_at=now, seq=1,
+        case_id=case_id,
+        case_type=CaseType.COMPLAINT,
+        phase=Phase.NEW,
+        customer=Customer("李四", "13900000000"),
+        channel=Channel.SMS,
+        reply_channel=Channel.SMS,
+        category=None,
+        severity=None,
+        description="d",
+        department="customer_service",
+        assignee=None,
+        policy_version="2026.1",
+        opened_at=now,
+        updated_at=now,
+        seq=1,
     )
-    event = AuditEvent(seq=1, kind="intake", at=now, actor_id="x", actor_role="channel",
-                       summary="filed")
+    event = AuditEvent(
+        seq=1, kind="intake", at=now, actor_id="x", actor_role="channel", summary="filed"
+    )
     records = RecordActivities(db_engine)
     activity_env = ActivityEnvironment()
     first = RecordRequest(state=state, events=[event])
@@ -392,15 +407,16 @@ async def test_record_activity_is_idempotent(db_engine):
     assert len(await fetch_events(db_engine, case_id)) == 1
 
     newer = CaseState(**{**state.__dict__, "phase": Phase.IN_PROGRESS, "seq": 2})
-    event2 = AuditEvent(seq=2, kind="accepted", at=now, actor_id="x", actor_role="agent",
-                        summary="accepted")
+    event2 = AuditEvent(
+        seq=2, kind="accepted", at=now, actor_id="x", actor_role="agent", summary="accepted"
+    )
     await activity_env.run(records.record_transition, RecordRequest(newer, [event2]))
     await activity_env.run(records.record_transition, first)  # a late retry of the old one
     from sqlalchemy import text
 
     async with db_engine.connect() as conn:
-        phase = (await conn.execute(
-            text("SELECT phase FROM cases WHERE case_id = :c"), {"c": case_id}
-        )).scalar_one()
+        phase = (
+            await conn.execute(text("SELECT phase FROM cases WHERE case_id = :c"), {"c": case_id})
+        ).scalar_one()
     assert phase == "in_progress"
     assert kinds(await fetch_events(db_engine, case_id)) == ["intake", "accepted"]

@@ -78,9 +78,11 @@ async def refused(handle, update, arg) -> ApplicationError:
 async def accepted_updates(handle) -> list[str]:
     """Names of the updates the workflow accepted, from its history."""
     history = await handle.fetch_history()
-    return [e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
-            for e in history.events
-            if e.HasField("workflow_execution_update_accepted_event_attributes")]
+    return [
+        e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        for e in history.events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
 
 
 # ---------------------------------------------------------------------------- dispute
@@ -138,15 +140,25 @@ async def test_dispute_reopens_with_a_fresh_handling_window_and_archives_the_sec
     assert not any(w.is_open for w in result.windows.values())
     _, events = await settle(handle, harness.engine)
     assert kinds(events) == [
-        "intake", "accepted", "resolved", "feedback_delivered", "warning", "reopened",
-        "resolved", "feedback_delivered", "callback", "archived",
+        "intake",
+        "accepted",
+        "resolved",
+        "feedback_delivered",
+        "warning",
+        "reopened",
+        "resolved",
+        "feedback_delivered",
+        "callback",
+        "archived",
     ]
     assert [e["window"] for e in events if e["kind"] == "warning"] == ["follow_up"]
     async with harness.engine.connect() as conn:
-        row = (await conn.execute(
-            text("SELECT phase, reopen_count, seq FROM cases WHERE case_id = :c"),
-            {"c": result.case_id},
-        )).one()
+        row = (
+            await conn.execute(
+                text("SELECT phase, reopen_count, seq FROM cases WHERE case_id = :c"),
+                {"c": result.case_id},
+            )
+        ).one()
     assert tuple(row) == ("archived", 1, result.seq)
 
 
@@ -272,8 +284,16 @@ async def test_accept_when_resolved_is_an_invalid_state_naming_the_phase(harness
         (WF.acknowledge, AcknowledgeAction(SUPERVISOR), "InvalidState"),  # nothing escalated
         (WF.acknowledge, AcknowledgeAction(AGENT_CS), "Forbidden"),  # not a supervisor
     ],
-    ids=["other-dept", "channel", "note-other-dept", "resolve-new", "feedback-new",
-         "dispute-new", "ack-nothing", "ack-agent"],
+    ids=[
+        "other-dept",
+        "channel",
+        "note-other-dept",
+        "resolve-new",
+        "feedback-new",
+        "dispute-new",
+        "ack-nothing",
+        "ack-agent",
+    ],
 )
 async def test_refused_actions_leave_no_trace(harness, update, arg, error):
     handle, state = await harness.start()
@@ -297,19 +317,32 @@ async def test_refused_actions_leave_no_trace(harness, update, arg, error):
 
 def _state(case_id: str, now: datetime, *, seq: int, phase: Phase) -> CaseState:
     return CaseState(
-        case_id=case_id, case_type=CaseType.COMPLAINT, phase=phase,
-        customer=Customer("李四", "13900000000"), channel=Channel.SMS, reply_channel=Channel.SMS,
-        category=None, severity=None, description="d", department="customer_service",
-        assignee=None, policy_version="2026.1", opened_at=now, updated_at=now, seq=seq,
+        case_id=case_id,
+        case_type=CaseType.COMPLAINT,
+        phase=phase,
+        customer=Customer("李四", "13900000000"),
+        channel=Channel.SMS,
+        reply_channel=Channel.SMS,
+        category=None,
+        severity=None,
+        description="d",
+        department="customer_service",
+        assignee=None,
+        policy_version="2026.1",
+        opened_at=now,
+        updated_at=now,
+        seq=seq,
     )
 
 
 async def _case_row(engine, case_id: str):
     async with engine.connect() as conn:
-        return (await conn.execute(
-            text("SELECT phase, seq, state->>'phase' AS snap FROM cases WHERE case_id = :c"),
-            {"c": case_id},
-        )).one()
+        return (
+            await conn.execute(
+                text("SELECT phase, seq, state->>'phase' AS snap FROM cases WHERE case_id = :c"),
+                {"c": case_id},
+            )
+        ).one()
 
 
 async def test_record_transition_is_idempotent_and_never_goes_back(db_engine):

@@ -156,7 +156,9 @@ async def test_window_warns_then_breaches_at_its_deadline_and_climbs_the_ladder(
     assert close_to(of_kind(events, "escalated")[-1]["at"], w.due_at + 12 * H)
     notes = alerts(await notifications_of(harness.engine, case_id), "escalation")
     assert [(n["recipient"], n["params"]["level"]) for n in notes] == [
-        ("team_lead", "2"), ("supervisor", "3"), ("manager", "4"),
+        ("team_lead", "2"),
+        ("supervisor", "3"),
+        ("manager", "4"),
     ]
     manager = notes[-1]
     assert manager["not_before"] is not None and manager["not_before"] >= manager["created_at"]

@@ -61,10 +61,30 @@ AGENT_POLICY = Actor("agent.policy", Role.AGENT, "Zhao Min", "policy")
 STATUTORY_2026 = frozenset(
     date.fromisoformat(d)
     for d in (
-        "2026-01-01", "2026-01-02", "2026-01-04", "2026-02-14", "2026-02-16", "2026-02-17",
-        "2026-02-18", "2026-02-19", "2026-02-20", "2026-02-23", "2026-02-28", "2026-04-06",
-        "2026-05-01", "2026-05-04", "2026-05-05", "2026-05-09", "2026-06-19", "2026-09-20",
-        "2026-09-25", "2026-10-01", "2026-10-02", "2026-10-05", "2026-10-06", "2026-10-07",
+        "2026-01-01",
+        "2026-01-02",
+        "2026-01-04",
+        "2026-02-14",
+        "2026-02-16",
+        "2026-02-17",
+        "2026-02-18",
+        "2026-02-19",
+        "2026-02-20",
+        "2026-02-23",
+        "2026-02-28",
+        "2026-04-06",
+        "2026-05-01",
+        "2026-05-04",
+        "2026-05-05",
+        "2026-05-09",
+        "2026-06-19",
+        "2026-09-20",
+        "2026-09-25",
+        "2026-10-01",
+        "2026-10-02",
+        "2026-10-05",
+        "2026-10-06",
+        "2026-10-07",
         "2026-10-10",
     )
 )
@@ -113,7 +133,8 @@ async def test_response_warns_at_four_minutes_and_breaches_at_five(harness):
     assert kinds(events) == ["intake"] and events[0]["deadline"] == response.due_at
     notes = await notifications_of(harness.engine, state.case_id)
     assert [(n["recipient"], n["channel"], n["template"]) for n in notes] == [
-        ("customer", "web", "intake_ack"), ("agent", "internal", "new_case"),
+        ("customer", "web", "intake_ack"),
+        ("agent", "internal", "new_case"),
     ]
 
     await harness.sleep_until(response.due_at, -MARGIN)
@@ -132,8 +153,9 @@ async def test_response_warns_at_four_minutes_and_breaches_at_five(harness):
     assert (state.escalation.level, state.escalation.window) == (2, "response")
     assert state.escalation.next_at == response.due_at + 4 * H
     notes = await notifications_of(harness.engine, state.case_id)
-    assert [(n["recipient"], n["params"]["level"]) for n in notes
-            if n["template"] == "escalation"] == [("team_lead", "2")]
+    assert [
+        (n["recipient"], n["params"]["level"]) for n in notes if n["template"] == "escalation"
+    ] == [("team_lead", "2")]
 
     # Taking the ticket late closes the window late and stops the chain (the level stays).
     state = await handle.execute_update(WF.accept, AcceptAction(AGENT_CS))
@@ -219,8 +241,9 @@ async def test_web_inquiry_has_no_first_answer_window(harness):
     ],
     ids=["general", "rules"],
 )
-async def test_handling_window_breaches_at_its_deadline(harness, category, department, agent,
-                                                        target):
+async def test_handling_window_breaches_at_its_deadline(
+    harness, category, department, agent, target
+):
     handle, state = await start(harness, category=category)
     assert state.department == department
     state = await handle.execute_update(WF.accept, AcceptAction(agent))
@@ -356,10 +379,12 @@ async def test_first_contact_resolution_records_feedback_and_runs_follow_up(harn
     assert kinds(events) == ["intake", "resolved_at_first_contact", kind, "archived"]
     assert events[-1]["data"] == {"outcome": expected.value}
     async with harness.engine.connect() as conn:
-        row = (await conn.execute(
-            text("SELECT phase, state->>'outcome' FROM cases WHERE case_id = :c"),
-            {"c": final.case_id},
-        )).one()
+        row = (
+            await conn.execute(
+                text("SELECT phase, state->>'outcome' FROM cases WHERE case_id = :c"),
+                {"c": final.case_id},
+            )
+        ).one()
     assert tuple(row) == ("archived", expected.value)
 
 
@@ -400,12 +425,18 @@ async def test_conversion_creates_a_linked_complaint_and_archives_the_inquiry(ha
     assert kinds(complaint_events) == ["intake"]
     assert complaint_events[0]["actor_id"] == "agent.cs"
     async with harness.engine.connect() as conn:
-        rows = dict((await conn.execute(
-            text("SELECT case_id, state->'links' FROM cases WHERE case_id IN (:a, :b)"),
-            {"a": inquiry_id, "b": complaint_id},
-        )).all())
-    assert rows == {inquiry_id: {"converted_to": complaint_id},
-                    complaint_id: {"converted_from": inquiry_id}}
+        rows = dict(
+            (
+                await conn.execute(
+                    text("SELECT case_id, state->'links' FROM cases WHERE case_id IN (:a, :b)"),
+                    {"a": inquiry_id, "b": complaint_id},
+                )
+            ).all()
+        )
+    assert rows == {
+        inquiry_id: {"converted_to": complaint_id},
+        complaint_id: {"converted_from": inquiry_id},
+    }
 
 
 # ---------------------------------------------------------------- refusals
@@ -432,9 +463,10 @@ async def test_actions_that_do_not_fit_are_refused_and_leave_no_trace(harness):
     assert info.value.cause.type == "InvalidState"
     assert "in_progress" in info.value.cause.message
     assert await refused(handle, WF.accept, AcceptAction(AGENT_CS)) == "InvalidState"
-    assert await refused(
-        handle, WF.callback, CallbackAction(AGENT_CS, Satisfaction.SATISFIED)
-    ) == "InvalidState"
+    assert (
+        await refused(handle, WF.callback, CallbackAction(AGENT_CS, Satisfaction.SATISFIED))
+        == "InvalidState"
+    )
     assert await refused(handle, WF.feedback, FeedbackAction(AGENT_CS, "x")) == "InvalidState"
 
     state, events = await settle(handle, harness.engine)

@@ -87,8 +87,11 @@ def of_kind(events, kind: str) -> list[dict]:
 
 
 def escalation_notes(notes) -> list[tuple]:
-    return [(n["recipient"], n["params"]["level"], n["not_before"]) for n in notes
-            if n["template"] == "escalation"]
+    return [
+        (n["recipient"], n["params"]["level"], n["not_before"])
+        for n in notes
+        if n["template"] == "escalation"
+    ]
 
 
 # ---------------------------------------------------------------- (a) pause credit
@@ -120,7 +123,8 @@ async def test_waiting_on_the_customer_pauses_the_clock_and_credits_the_time_use
     assert state.escalation.level == 1 and state.windows["handling"].state == WindowState.PAUSED
     notes = await notifications_of(h.engine, state.case_id)
     assert [(n["recipient"], n["channel"]) for n in notes if n["template"] == "info_request"] == [
-        ("customer", "phone")]
+        ("customer", "phone")
+    ]
     assert escalation_notes(notes) == []
 
     state = await handle.execute_update(
@@ -196,8 +200,7 @@ async def test_reclassifying_after_the_new_target_is_used_up_breaches_at_once(h)
     assert accepted + 25 * H <= due <= accepted + 25 * H + MARGIN  # nothing left: due now
     await h.env.sleep(MARGIN)
     state, events = await settle(handle, h.engine)
-    assert kinds(events) == ["intake", "accepted", "reclassified", "warning", "breach",
-                             "escalated"]
+    assert kinds(events) == ["intake", "accepted", "reclassified", "warning", "breach", "escalated"]
     breach = events[4]
     assert breach["window"] == "handling" and breach["deadline"] == due
     assert close_to(breach["at"], events[2]["at"])  # at the reclassification itself
@@ -243,7 +246,9 @@ async def test_ladder_climbs_on_time_and_the_manager_is_alerted_in_business_hour
     assert l4["at"].astimezone(SHANGHAI).time() >= time(18)  # Friday evening...
     notes = await notifications_of(h.engine, state.case_id)
     assert escalation_notes(notes) == [
-        ("team_lead", "2", None), ("supervisor", "3", None), ("manager", "4", monday_9),
+        ("team_lead", "2", None),
+        ("supervisor", "3", None),
+        ("manager", "4", monday_9),
     ]
 
     # Nothing climbs past the top, however long nobody acts.
@@ -265,9 +270,7 @@ async def test_acknowledgment_stops_the_chain(h):
     with pytest.raises(WorkflowUpdateFailedError) as refused:
         await handle.execute_update(WF.acknowledge, AcknowledgeAction(AGENT_CS))
     assert refused.value.cause.type == "Forbidden"  # supervisors acknowledge
-    state = await handle.execute_update(
-        WF.acknowledge, AcknowledgeAction(SUPERVISOR, "I am on it")
-    )
+    state = await handle.execute_update(WF.acknowledge, AcknowledgeAction(SUPERVISOR, "I am on it"))
     esc = state.escalation
     assert (esc.level, esc.next_at, esc.acknowledged_by) == (3, None, "supervisor")
 
@@ -310,8 +313,9 @@ async def test_vip_response_window_comes_from_the_policy_row(h):
 # ---------------------------------------------------------------- (e) policy change
 
 
-async def test_a_running_case_keeps_its_version_when_a_new_one_is_published(env, db_engine,
-                                                                             tmp_path):
+async def test_a_running_case_keeps_its_version_when_a_new_one_is_published(
+    env, db_engine, tmp_path
+):
     version_a, version_b = "9100.10", "9100.11"
     write_policy(tmp_path, version_a, {})
     queue = f"tq-{uuid.uuid4().hex[:8]}"
@@ -326,10 +330,14 @@ async def test_a_running_case_keeps_its_version_when_a_new_one_is_published(env,
         accepted = handling.opened_at
 
     # Version B is published: shorter response for new cases, 12 h urgent handling.
-    write_policy(tmp_path, version_b, {
-        'response = "24h"      # 2025 规范': 'response = "6h"       # 2025 规范',
-        'response = "24h"\nhandling = "24h"': 'response = "24h"\nhandling = "12h"',
-    })
+    write_policy(
+        tmp_path,
+        version_b,
+        {
+            'response = "24h"      # 2025 规范': 'response = "6h"       # 2025 规范',
+            'response = "24h"\nhandling = "24h"': 'response = "24h"\nhandling = "12h"',
+        },
+    )
     book_b = PolicyBook.load(tmp_path, active=version_b)
     assert set(book_b.policies) >= {version_a, version_b}
     new = Harness(env, db_engine, queue)
@@ -362,16 +370,24 @@ async def test_a_running_case_keeps_its_version_when_a_new_one_is_published(env,
             [breach] = of_kind(fresh_events, "breach")
             assert breach["deadline"] == fresh.opened_at + 6 * H
             async with db_engine.connect() as conn:
-                versions = dict((await conn.execute(
-                    text("SELECT case_id, policy_version FROM cases WHERE case_id IN (:a, :b)"),
-                    {"a": state.case_id, "b": fresh.case_id})).all())
+                versions = dict(
+                    (
+                        await conn.execute(
+                            text(
+                                "SELECT case_id, policy_version FROM cases WHERE case_id IN (:a, :b)"
+                            ),
+                            {"a": state.case_id, "b": fresh.case_id},
+                        )
+                    ).all()
+                )
             assert versions == {state.case_id: version_a, fresh.case_id: version_b}
             history = await handle.fetch_history()
     finally:
         await new.terminate_open()
 
     # The history replays after the change: every deadline is in it, no policy is read.
-    replayer = Replayer(workflows=[WF, InquiryWorkflow, UnsubscribeWorkflow],
-                        data_converter=DATA_CONVERTER)
+    replayer = Replayer(
+        workflows=[WF, InquiryWorkflow, UnsubscribeWorkflow], data_converter=DATA_CONVERTER
+    )
     result = await replayer.replay_workflow(history)
     assert result.replay_failure is None

@@ -61,9 +61,11 @@ async def every_day_working_book(env, tmp_path, version: str, replace=None):
     working-day target is plain calendar time whatever the weekday or the statutory data."""
     today = await shanghai_today(env)
     workdays = [today + DAY * i for i in range(-2, 30)]
-    write_policy(tmp_path, version,
-                 {"extra_workdays = []": f"extra_workdays = {toml_dates(workdays)}",
-                  **(replace or {})})
+    write_policy(
+        tmp_path,
+        version,
+        {"extra_workdays = []": f"extra_workdays = {toml_dates(workdays)}", **(replace or {})},
+    )
     return book_with(tmp_path, version)
 
 
@@ -76,10 +78,14 @@ async def test_three_working_days_filed_the_day_before_a_holiday_end_after_it(
     today = await shanghai_today(env)
     holidays = [today + DAY * i for i in (1, 2, 3)]
     workdays = [today] + [today + DAY * i for i in range(4, 15)]
-    write_policy(tmp_path, "9000.1", {
-        "extra_holidays = []": f"extra_holidays = {toml_dates(holidays)}",
-        "extra_workdays = []": f"extra_workdays = {toml_dates(workdays)}",
-    })
+    write_policy(
+        tmp_path,
+        "9000.1",
+        {
+            "extra_holidays = []": f"extra_holidays = {toml_dates(holidays)}",
+            "extra_workdays = []": f"extra_workdays = {toml_dates(workdays)}",
+        },
+    )
     async with policy_harness(env, db_engine, book_with(tmp_path, "9000.1")) as h:
         handle, state = await h.start(severity=Severity.GENERAL)
         assert state.policy_version == "9000.1"
@@ -194,11 +200,15 @@ async def test_general_reclassified_to_urgent_after_30_hours_breaches_at_once(ha
 
 
 async def test_warning_ratio_and_ladder_times_come_from_the_policy(env, db_engine, tmp_path):
-    write_policy(tmp_path, "9000.3", {
-        "warn_ratio = 0.8": "warn_ratio = 0.5",
-        'acts_within = "4h"': 'acts_within = "30m"',
-        'acts_within = "8h"': 'acts_within = "1h"',
-    })
+    write_policy(
+        tmp_path,
+        "9000.3",
+        {
+            "warn_ratio = 0.8": "warn_ratio = 0.5",
+            'acts_within = "4h"': 'acts_within = "30m"',
+            'acts_within = "8h"': 'acts_within = "1h"',
+        },
+    )
     async with policy_harness(env, db_engine, book_with(tmp_path, "9000.3")) as h:
         handle, state = await h.start(severity=Severity.URGENT)
         response = state.windows["response"]
@@ -218,9 +228,7 @@ async def test_warning_ratio_and_ladder_times_come_from_the_policy(env, db_engin
         assert state.escalation.level == 4 and state.escalation.next_at is None
 
 
-async def test_reclassification_that_lifts_a_breach_stops_its_escalation(
-    env, db_engine, tmp_path
-):
+async def test_reclassification_that_lifts_a_breach_stops_its_escalation(env, db_engine, tmp_path):
     book = await every_day_working_book(env, tmp_path, "9000.4")
     async with policy_harness(env, db_engine, book) as h:
         handle, _ = await h.start(severity=Severity.URGENT)

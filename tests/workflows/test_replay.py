@@ -80,8 +80,12 @@ def check_complaint_escalation(data: dict) -> None:
 
 def test_histories_are_committed():
     names = {p.stem for p in HISTORIES}
-    assert {"complaint_full", "complaint_escalation", "inquiry_converted",
-            "unsubscribe_done"} <= names
+    assert {
+        "complaint_full",
+        "complaint_escalation",
+        "inquiry_converted",
+        "unsubscribe_done",
+    } <= names
     for path in HISTORIES:
         workflow_type, _ = load(path)
         assert workflow_type in WORKFLOW_BY_TYPE, (path.name, workflow_type)
@@ -91,8 +95,7 @@ def test_histories_are_committed():
 async def test_history_replays(path: Path):
     workflow_type, data = load(path)
     history = WorkflowHistory.from_json(path.stem, data)
-    replayer = Replayer(workflows=[WORKFLOW_BY_TYPE[workflow_type]],
-                        data_converter=DATA_CONVERTER)
+    replayer = Replayer(workflows=[WORKFLOW_BY_TYPE[workflow_type]], data_converter=DATA_CONVERTER)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
 
@@ -117,8 +120,11 @@ class TimerFirstComplaint(CaseLifecycle):
 async def test_replay_catches_a_change_that_is_not_replay_safe():
     _, data = load(HISTORIES_DIR / "complaint_escalation.json")
     history = WorkflowHistory.from_json("complaint_escalation", data)
-    replayer = Replayer(workflows=[TimerFirstComplaint], data_converter=DATA_CONVERTER,
-                        workflow_runner=UnsandboxedWorkflowRunner())
+    replayer = Replayer(
+        workflows=[TimerFirstComplaint],
+        data_converter=DATA_CONVERTER,
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert isinstance(result.replay_failure, workflow.NondeterminismError)
 
@@ -127,11 +133,16 @@ async def test_generator_scenarios_still_run_and_replay(harness, tmp_path):
     """The generator's complaint scenarios, run now on the shared server: they still complete,
     still cover what they claim, and what they produce replays."""
     written = await write_histories(
-        harness.env, harness.task_queue, tmp_path, ["complaint_full", "complaint_escalation"],
+        harness.env,
+        harness.task_queue,
+        tmp_path,
+        ["complaint_full", "complaint_escalation"],
         suffix=f"-{uuid.uuid4().hex[:8]}",
     )
-    checks = {"complaint_full": check_complaint_full,
-              "complaint_escalation": check_complaint_escalation}
+    checks = {
+        "complaint_full": check_complaint_full,
+        "complaint_escalation": check_complaint_escalation,
+    }
     replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=DATA_CONVERTER)
     for name, path in written.items():
         _, data = load(path)

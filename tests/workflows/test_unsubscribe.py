@@ -78,8 +78,10 @@ async def subscribe(engine, phone: str, *services: str) -> None:
     async with engine.begin() as conn:
         for service in services:
             await conn.execute(
-                text("INSERT INTO subscriptions (phone, service, status, monthly_fee_cents) "
-                     "VALUES (:p, :s, 'active', 1000)"),
+                text(
+                    "INSERT INTO subscriptions (phone, service, status, monthly_fee_cents) "
+                    "VALUES (:p, :s, 'active', 1000)"
+                ),
                 {"p": phone, "s": service},
             )
 
@@ -88,14 +90,22 @@ async def subscriptions(engine, phone: str) -> dict[str, tuple]:
     """service -> (status, terminated_by_case, terminated_at)"""
     async with engine.connect() as conn:
         rows = await conn.execute(
-            text("SELECT service, status, terminated_by_case, terminated_at FROM subscriptions "
-                 "WHERE phone = :p"), {"p": phone},
+            text(
+                "SELECT service, status, terminated_by_case, terminated_at FROM subscriptions "
+                "WHERE phone = :p"
+            ),
+            {"p": phone},
         )
         return {r[0]: tuple(r[1:]) for r in rows}
 
 
-async def start(harness, phone: str, services: list[str], channel: Channel = Channel.APP,
-                reply_channel: Channel | None = None):
+async def start(
+    harness,
+    phone: str,
+    services: list[str],
+    channel: Channel = Channel.APP,
+    reply_channel: Channel | None = None,
+):
     case_id = f"UNS-T-{uuid.uuid4().hex[:10]}"
     inp = CaseInput(
         case_id=case_id,
@@ -181,7 +191,10 @@ async def test_consent_by_signal_terminates_notifies_and_archives_after_review(h
     assert (ask["recipient"], ask["channel"]) == ("customer", "sms")
     assert ask["params"]["services"] == "sms, data"
     assert {s: v[0] for s, v in (await subscriptions(engine, phone)).items()} == {
-        "sms": "active", "data": "active", "voice": "active"}  # nothing before consent
+        "sms": "active",
+        "data": "active",
+        "voice": "active",
+    }  # nothing before consent
 
     # The customer's SMS reply arrives as a signal (nobody waits for an answer).
     await handle.signal(WF.customer_consent, ConsentAction(HOTLINE, "SMS reply Y"))
@@ -208,7 +221,8 @@ async def test_consent_by_signal_terminates_notifies_and_archives_after_review(h
     [done] = [n for n in notes if n["template"] == "unsubscribe_done"]
     assert done["params"]["services"] == "sms, data"
     assert [(n["recipient"], n["channel"]) for n in notes if n["template"] == "review"] == [
-        ("supervisor", "internal")]
+        ("supervisor", "internal")
+    ]
 
     # A repeated SMS reply is ignored: no second termination, nothing recorded.
     await handle.signal(WF.customer_consent, ConsentAction(HOTLINE, "Y again"))
@@ -228,8 +242,16 @@ async def test_consent_by_signal_terminates_notifies_and_archives_after_review(h
     reviewed = events[-2]
     assert reviewed["actor_id"] == "supervisor"
     record = reviewed["data"]
-    assert set(record) == {"services", "user", "requested_at", "consent_at", "completed_at",
-                           "handler", "result", "system_log"}
+    assert set(record) == {
+        "services",
+        "user",
+        "requested_at",
+        "consent_at",
+        "completed_at",
+        "handler",
+        "result",
+        "system_log",
+    }
     assert record["services"] == "sms, data" and record["user"] == phone
     assert datetime.fromisoformat(record["requested_at"]) == opened
     assert record["consent_at"] == final.extra["consent_at"]
@@ -240,9 +262,12 @@ async def test_consent_by_signal_terminates_notifies_and_archives_after_review(h
     assert record["system_log"] == f"case {case_id}, audit events 1..{reviewed['seq'] - 1}"
     assert events[-1]["data"] == {"outcome": "terminated"}
     async with engine.connect() as conn:
-        row = (await conn.execute(
-            text("SELECT phase, state->>'outcome' FROM cases WHERE case_id = :c"),
-            {"c": case_id})).one()
+        row = (
+            await conn.execute(
+                text("SELECT phase, state->>'outcome' FROM cases WHERE case_id = :c"),
+                {"c": case_id},
+            )
+        ).one()
     assert tuple(row) == ("archived", "terminated")
 
 
@@ -280,8 +305,14 @@ async def test_consent_by_update_and_a_sent_back_review_reruns_termination_idemp
     assert after["data"] == ("active", None, None)
     assert state.windows["review"].state == WindowState.RUNNING  # a fresh review window
     _, events = await settle(handle, engine)
-    assert kinds(events) == ["intake", "accepted", "consent_given", "terminated",
-                             "review_returned", "terminated"]
+    assert kinds(events) == [
+        "intake",
+        "accepted",
+        "consent_given",
+        "terminated",
+        "review_returned",
+        "terminated",
+    ]
     assert events[2]["summary"].startswith("customer confirmed the unsubscribe of vas:music")
     assert events[4]["actor_id"] == "supervisor"
 
@@ -344,8 +375,9 @@ async def test_declined_consent_closes_and_terminates_nothing(harness):
     assert events[3]["data"] == {"outcome": "declined"}
     assert await subscriptions(engine, phone) == {"data": ("active", None, None)}
     notes = await notifications_of(engine, final.case_id)
-    assert [(n["channel"], n["params"]["reason"]) for n in notes
-            if n["template"] == "not_confirmed"] == [("app", "declined")]
+    assert [
+        (n["channel"], n["params"]["reason"]) for n in notes if n["template"] == "not_confirmed"
+    ] == [("app", "declined")]
 
 
 # ---------------------------------------------------------------- failed termination
@@ -359,23 +391,30 @@ async def test_failed_termination_escalates_and_a_retry_completes_it(harness):
     opened = state.opened_at
     await handle.execute_update(WF.accept, AcceptAction(AGENT_CS))
     await handle.execute_update(WF.consent, ConsentAction(HOTLINE))
-    state = await wait_for(handle, lambda s: (s.termination or {}).get("status") == "failed",
-                           "a failed termination")
+    state = await wait_for(
+        handle, lambda s: (s.termination or {}).get("status") == "failed", "a failed termination"
+    )
     assert state.phase == Phase.TERMINATING
     assert "vas:video" in state.termination["error"]
     assert (state.escalation.level, state.escalation.window) == (2, "handling")
     assert (await subscriptions(engine, phone))["sms"] == ("active", None, None)  # all or none
     state, events = await settle(handle, engine)
-    assert kinds(events) == ["intake", "accepted", "consent_given", "termination_failed",
-                             "escalated"]
+    assert kinds(events) == [
+        "intake",
+        "accepted",
+        "consent_given",
+        "termination_failed",
+        "escalated",
+    ]
     failed = events[3]
     assert failed["window"] == "handling" and failed["deadline"] == opened + 72 * H
     assert events[4]["data"]["level"] == "2" and events[4]["window"] == "handling"
     # L2 has its 4 h from the failure itself.
     assert state.escalation.next_at == failed["at"] + 4 * H
     notes = await notifications_of(engine, state.case_id)
-    assert [(n["recipient"], n["params"]["level"]) for n in notes
-            if n["template"] == "escalation"] == [("team_lead", "2")]
+    assert [
+        (n["recipient"], n["params"]["level"]) for n in notes if n["template"] == "escalation"
+    ] == [("team_lead", "2")]
 
     # Nobody acts: L3 four hours later.
     await harness.sleep_until(failed["at"] + 4 * H, MARGIN)
@@ -394,7 +433,9 @@ async def test_failed_termination_escalates_and_a_retry_completes_it(harness):
     assert state.escalation.next_at is None and state.escalation.level == 3  # chain stopped
     subs = await subscriptions(engine, phone)
     assert {s: v[:2] for s, v in subs.items()} == {
-        "sms": ("terminated", state.case_id), "vas:video": ("terminated", state.case_id)}
+        "sms": ("terminated", state.case_id),
+        "vas:video": ("terminated", state.case_id),
+    }
     _, events = await settle(handle, engine)
     assert kinds(events)[-2:] == ["termination_retried", "terminated"]
     assert await refused(handle, WF.retry_termination, RetryAction(AGENT_CS)) == "InvalidState"
@@ -439,9 +480,14 @@ async def test_completion_window_breaches_at_72_hours_while_consent_is_awaited(l
     assert final.outcome == Outcome.NOT_CONFIRMED and close_to(final.closed_at, consent.due_at)
     _, events = await settle(handle, engine)
     assert [(e["kind"], e["window"]) for e in events[2:]] == [
-        ("warning", "handling"), ("breach", "handling"), ("escalated", "handling"),
-        ("escalated", "handling"), ("warning", "consent"), ("escalated", "handling"),
-        ("consent_timeout", "consent"), ("archived", None),
+        ("warning", "handling"),
+        ("breach", "handling"),
+        ("escalated", "handling"),
+        ("escalated", "handling"),
+        ("warning", "consent"),
+        ("escalated", "handling"),
+        ("consent_timeout", "consent"),
+        ("archived", None),
     ]
     climbs = of_kind(events, "escalated")
     assert [e["data"]["level"] for e in climbs] == ["2", "3", "4"]
@@ -515,8 +561,10 @@ async def test_who_may_do_what_and_when(harness):
     assert state.phase == Phase.NEW and kinds(events) == ["intake"]
 
     await handle.execute_update(WF.accept, AcceptAction(AGENT_CS))
-    assert await refused(
-        handle, WF.request_info, RequestInfoAction(AGENT_CS, "why?")) == "InvalidState"
+    assert (
+        await refused(handle, WF.request_info, RequestInfoAction(AGENT_CS, "why?"))
+        == "InvalidState"
+    )
     assert await refused(handle, WF.review, ReviewAction(SUPERVISOR, True)) == "InvalidState"
     assert await refused(handle, WF.retry_termination, RetryAction(AGENT_CS)) == "InvalidState"
     await handle.execute_update(WF.consent, ConsentAction(HOTLINE))
