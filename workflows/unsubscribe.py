@@ -151,7 +151,8 @@ class UnsubscribeWorkflow(CaseLifecycle):
             declined = self._event(
                 "consent_declined",
                 a.actor,
-                f"customer declined at the confirmation step; nothing terminated. {a.comment}".strip(),
+                "customer declined at the confirmation step; nothing terminated. "
+                f"{a.comment}".strip(),
             )
             await self._archive(
                 [declined],

@@ -138,9 +138,9 @@ async def test_report_figures_match_a_known_set(http, stack, _report_rows):
                 text(
                     "INSERT INTO cases (case_id, case_type, phase, channel, category, tier, "
                     "department, escalation_level, breached, warned, policy_version, seq, "
-                    "reopen_count, opened_at, updated_at, closed_at, state) VALUES (:id, :t, :p, "
-                    "'phone', :c, 'standard', :d, 1, false, false, '2026.1', 1, 0, :at, :at, :closed, "
-                    "CAST(:s AS jsonb))"
+                    "reopen_count, opened_at, updated_at, closed_at, state) "
+                    "VALUES (:id, :t, :p, 'phone', :c, 'standard', :d, 1, false, false, '2026.1', "
+                    "1, 0, :at, :at, :closed, CAST(:s AS jsonb))"
                 ),
                 {
                     "id": f"RPT-{uuid.uuid4().hex[:8]}",

@@ -374,7 +374,8 @@ async def test_a_running_case_keeps_its_version_when_a_new_one_is_published(
                     (
                         await conn.execute(
                             text(
-                                "SELECT case_id, policy_version FROM cases WHERE case_id IN (:a, :b)"
+                                "SELECT case_id, policy_version FROM cases "
+                                "WHERE case_id IN (:a, :b)"
                             ),
                             {"a": state.case_id, "b": fresh.case_id},
                         )
