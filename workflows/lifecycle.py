@@ -14,11 +14,11 @@ Determinism: time only from `workflow.now()`; deadlines come from the `plan_wind
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -531,6 +531,19 @@ class CaseLifecycle:
         """Returns once the intake is recorded: the API's read-your-writes for creation."""
         await workflow.wait_condition(lambda: self._recorded)
         return self.state
+
+    @workflow.update(dynamic=True)
+    async def unknown_action(self, name: str, args: Sequence[RawValue]) -> CaseState:
+        raise invalid_state(self._not_applicable(name))  # the validator already refused it
+
+    @unknown_action.validator
+    def _validate_unknown_action(self, name: str, args: Sequence[RawValue]) -> None:
+        # An action another case type has (a review on an inquiry) is a 409, not an SDK error;
+        # refused in the validator, it leaves nothing in the history.
+        raise invalid_state(self._not_applicable(name))
+
+    def _not_applicable(self, name: str) -> str:
+        return f"'{name}' does not apply to a {self.state.case_type.value} case"
 
     # ------------------------------------------------------------------ agent actions
     @workflow.update

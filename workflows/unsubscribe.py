@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         TerminationResult,
         Window,
         WindowName,
+        WindowState,
     )
 
 from workflows.lifecycle import (
@@ -203,11 +204,15 @@ class UnsubscribeWorkflow(CaseLifecycle):
         await self._climb(workflow.now(), reason=f"termination failed: {reason}", first=failed)
 
     async def _terminated(self, result: TerminationResult) -> None:
-        handling = self._close_window(WindowName.HANDLING)
+        # A re-run after a sent-back review finds the handling window already closed, so the
+        # verdict is read from the window itself: a late first termination stays late.
+        self._close_window(WindowName.HANDLING)
+        handling = self.state.windows.get(WindowName.HANDLING.value)
+        rerun = (self.state.termination or {}).get("status") == "completed"
         self.state.termination = {
             "status": "completed",
             "completed_at": result.completed_at.isoformat(),
-            "on_time": str(handling is None or handling.state.value == "met").lower(),
+            "on_time": str(handling is None or handling.state == WindowState.MET).lower(),
             **{f"service:{s}": r for s, r in result.results.items()},
         }
         self.state.phase = Phase.UNDER_REVIEW
@@ -225,7 +230,12 @@ class UnsubscribeWorkflow(CaseLifecycle):
                 )
             ],
             [
-                self._to_customer("unsubscribe_done", services=", ".join(result.results)),
+                # A verification re-run that changed nothing does not tell the customer twice.
+                *(
+                    []
+                    if rerun and set(result.results.values()) == {"already_terminated"}
+                    else [self._to_customer("unsubscribe_done", services=", ".join(result.results))]
+                ),
                 self._internal("supervisor", "review"),
             ],
         )

@@ -474,11 +474,6 @@ async def test_actions_that_do_not_fit_are_refused_and_leave_no_trace(harness):
     assert state.phase == Phase.IN_PROGRESS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="InquiryWorkflow has no 'review' handler: the SDK rejects the update as an unknown "
-    "handler (type RuntimeError), not as InvalidState",
-)
 async def test_review_on_an_inquiry_is_an_invalid_state(harness):
     handle, _ = await start(harness)
     await handle.execute_update(WF.accept, AcceptAction(AGENT_CS))
