@@ -13,6 +13,7 @@ import sys
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.cases import CaseActivities
 from activities.clock import ClockActivities
@@ -29,6 +30,13 @@ from caseflow.temporal import connect, metrics_runtime
 from workflows.registry import ALL_WORKFLOWS
 
 log = logging.getLogger("caseflow.worker")
+
+# The sandbox re-imports a workflow's module for every case it opens. The shared lifecycle is
+# large and pure (no I/O, time only from workflow.now()), so it is passed through: opening a
+# case then costs a fraction of the CPU. The replay tests still run it in the full sandbox.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows.lifecycle")
+)
 
 
 def build_worker(
@@ -48,6 +56,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=ALL_WORKFLOWS,
+        workflow_runner=options.pop("workflow_runner", WORKFLOW_RUNNER),
         activities=[*clock.all(), *records.all(), *cases.all(), *maintenance.all()],
         # Activities are async: they run on the event loop, no thread pool needed.
         max_concurrent_activities=200,

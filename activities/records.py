@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
 from caseflow.db.models import CaseEventRow, CaseRow, NotificationRow
-from caseflow.domain import ActivityName, CaseState, RecordRequest, WindowState
+from caseflow.domain import ActivityName, AuditEvent, CaseState, RecordRequest, WindowState
 
 _state_json = TypeAdapter(CaseState)
 
@@ -63,12 +63,23 @@ def _storable(value):
     return value
 
 
+# Constant statements (rows passed as parameters) compile once and run as one executemany.
+_INSERT_EVENTS = insert(CaseEventRow).on_conflict_do_nothing(constraint="uq_case_events_case_seq")
+_INSERT_NOTIFICATIONS = insert(NotificationRow).on_conflict_do_nothing(
+    constraint="uq_notifications_case_seq_idx"
+)
+
+
 class RecordActivities:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
     @activity.defn(name=ActivityName.RECORD_TRANSITION)
-    async def record_transition(self, req: RecordRequest) -> None:
+    async def record_transition(self, req: RecordRequest) -> list[AuditEvent]:
+        """Write the snapshot, its audit events and its notifications in one transaction.
+
+        Returns the events: run as a local activity, only its result is in the workflow
+        history, and that keeps the history alone enough to read the audit trail back."""
         values = _storable(case_row_values(req.state))
         upsert = insert(CaseRow).values(**values)
         upsert = upsert.on_conflict_do_update(
@@ -76,45 +87,46 @@ class RecordActivities:
             set_={k: upsert.excluded[k] for k in values if k != "case_id"},
             where=CaseRow.seq < upsert.excluded.seq,
         )
+        case_id = req.state.case_id
         last = req.events[-1]
+        events = [
+            dict(
+                case_id=case_id,
+                seq=e.seq,
+                kind=e.kind,
+                at=e.at,
+                actor_id=e.actor_id,
+                actor_role=e.actor_role,
+                summary=_storable(e.summary),
+                window=e.window,
+                deadline=e.deadline,
+                data=_storable(e.data),
+            )
+            for e in req.events
+        ]
+        # Notifications hang off the transition's last event: (case, seq, idx) is their key.
+        notifications = [
+            dict(
+                case_id=case_id,
+                seq=last.seq,
+                idx=idx,
+                recipient=n.recipient,
+                channel=n.channel,
+                template=n.template,
+                department=n.department,
+                params=_storable(n.params),
+                status="pending",
+                created_at=last.at,
+                not_before=n.not_before,
+            )
+            for idx, n in enumerate(req.notifications)
+        ]
         async with self.engine.begin() as conn:
             await conn.execute(upsert)
-            for event in req.events:
-                await conn.execute(
-                    insert(CaseEventRow)
-                    .values(
-                        case_id=req.state.case_id,
-                        seq=event.seq,
-                        kind=event.kind,
-                        at=event.at,
-                        actor_id=event.actor_id,
-                        actor_role=event.actor_role,
-                        summary=_storable(event.summary),
-                        window=event.window,
-                        deadline=event.deadline,
-                        data=_storable(event.data),
-                    )
-                    .on_conflict_do_nothing(constraint="uq_case_events_case_seq")
-                )
-            # Notifications hang off the transition's last event: (case, seq, idx) is their key.
-            for idx, note in enumerate(req.notifications):
-                await conn.execute(
-                    insert(NotificationRow)
-                    .values(
-                        case_id=req.state.case_id,
-                        seq=last.seq,
-                        idx=idx,
-                        recipient=note.recipient,
-                        channel=note.channel,
-                        template=note.template,
-                        department=note.department,
-                        params=_storable(note.params),
-                        status="pending",
-                        created_at=last.at,
-                        not_before=note.not_before,
-                    )
-                    .on_conflict_do_nothing(constraint="uq_notifications_case_seq_idx")
-                )
+            await conn.execute(_INSERT_EVENTS, events)
+            if notifications:
+                await conn.execute(_INSERT_NOTIFICATIONS, notifications)
+        return req.events
 
     def all(self) -> list:
         return [self.record_transition]

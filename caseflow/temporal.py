@@ -3,16 +3,55 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+from typing import Any
 
+from pydantic import TypeAdapter
+from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
+from temporalio.converter import (
+    CompositePayloadConverter,
+    DataConverter,
+    DefaultPayloadConverter,
+    JSONPlainPayloadConverter,
+)
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from caseflow.settings import Settings
 
+# One pydantic TypeAdapter per message type for the whole process. The SDK builds a new
+# payload converter for every workflow instance, so the SDK's per-converter cache started
+# empty for every case and each new case regenerated the schemas of every message it
+# touched. Message types live in caseflow.domain (passed through the sandbox), so the keys
+# are the same few types for every case; the bound only guards against surprises.
+_adapter = functools.lru_cache(maxsize=256)(TypeAdapter)
+
+
+class _SharedAdapterJSONConverter(PydanticJSONPlainPayloadConverter):
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        try:
+            adapter = _adapter(Any if type_hint is None else type_hint)
+        except TypeError:  # an unhashable hint: no caching
+            return super().from_payload(payload, type_hint)
+        return adapter.validate_json(payload.data)
+
+
+class PayloadConverter(CompositePayloadConverter):
+    """The SDK's default converters with JSON through pydantic (as `pydantic_data_converter`)."""
+
+    def __init__(self) -> None:
+        json_converter = _SharedAdapterJSONConverter()
+        super().__init__(
+            *(
+                json_converter if isinstance(c, JSONPlainPayloadConverter) else c
+                for c in DefaultPayloadConverter.default_encoding_payload_converters
+            )
+        )
+
+
 # Dataclasses with datetimes and enums round-trip exactly through pydantic's JSON.
-DATA_CONVERTER: DataConverter = pydantic_data_converter
+DATA_CONVERTER: DataConverter = DataConverter(payload_converter_class=PayloadConverter)
 
 # Custom search attributes (name -> Temporal type), registered by `caseflow dev` on the dev
 # server and by the admin tools in production, so cases are findable in the Temporal UI/CLI.

@@ -68,6 +68,11 @@ RECORD_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=30),
 )
+# The read-model write is a local activity: a transition (and the update that caused it)
+# completes in one workflow task instead of three server round trips. It is one transaction
+# keyed on (case, seq), so a retry after a lost task result writes nothing twice. Histories
+# from before this patch scheduled it as a regular activity and replay that way.
+LOCAL_RECORDS = "record-transition-local"
 # Timers fire with millisecond precision; a deadline this close counts as reached.
 EPSILON = timedelta(milliseconds=1)
 
@@ -490,12 +495,21 @@ class CaseLifecycle:
         self._changes += 1
         if self.inp.search_attributes:
             workflow.upsert_search_attributes(search_attribute_updates(self.state))
-        await workflow.execute_activity(
-            ActivityName.RECORD_TRANSITION,
-            RecordRequest(state=self.state, events=events, notifications=list(notifications)),
-            start_to_close_timeout=RECORD_TIMEOUT,
-            retry_policy=RECORD_RETRY,
-        )
+        request = RecordRequest(state=self.state, events=events, notifications=list(notifications))
+        if workflow.patched(LOCAL_RECORDS):
+            await workflow.execute_local_activity(
+                ActivityName.RECORD_TRANSITION,
+                request,
+                start_to_close_timeout=RECORD_TIMEOUT,
+                retry_policy=RECORD_RETRY,
+            )
+        else:  # cases started before LOCAL_RECORDS keep their regular activity on replay
+            await workflow.execute_activity(
+                ActivityName.RECORD_TRANSITION,
+                request,
+                start_to_close_timeout=RECORD_TIMEOUT,
+                retry_policy=RECORD_RETRY,
+            )
 
     # ------------------------------------------------------------------ rules
     def _check(self, action: str, actor: Actor, roles: frozenset[Role], *, scoped: bool = True):

@@ -8,7 +8,8 @@ Runs fixed scenarios on the time-skipping test server with the real worker and a
 an embedded PostgreSQL in a temporary directory (removed afterwards), then writes each case's
 event history as JSON (`WorkflowHistory.to_json()`). Rerunnable: every run starts from nothing.
 
-Regenerate only on purpose: a replay failure against the old files means a change to workflow
+Regenerate only on purpose (histories of retired code paths stay under v1/ and keep replaying):
+a replay failure against the old files means a change to workflow
 code is not replay-safe for running cases (guard it with `workflow.patched` instead).
 The scenario functions are also run by tests/workflows/test_replay.py, so they cannot rot.
 """

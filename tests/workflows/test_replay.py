@@ -1,6 +1,9 @@
 """Replay the committed histories (tests/histories/*.json) with today's workflow code: a change
 that would break running cases (new commands, reordered timers or activities without
-`workflow.patched`) fails here. Regenerate them with `python3 tests/histories/generate.py`."""
+`workflow.patched`) fails here. Regenerate them with `python3 tests/histories/generate.py`.
+
+tests/histories/v1/ holds histories recorded before the `record-transition-local` patch (the
+read-model write as a regular activity): cases started then must still replay."""
 
 from __future__ import annotations
 
@@ -24,7 +27,8 @@ from workflows.lifecycle import HANDLING_ACTIONS, CaseLifecycle
 from workflows.registry import ALL_WORKFLOWS
 
 HISTORIES_DIR = Path(__file__).resolve().parent.parent / "histories"
-HISTORIES = sorted(HISTORIES_DIR.glob("*.json"))
+HISTORIES = sorted(HISTORIES_DIR.rglob("*.json"))
+HISTORY_IDS = [str(p.relative_to(HISTORIES_DIR).with_suffix("")) for p in HISTORIES]
 WORKFLOW_BY_TYPE = {cls.__name__: cls for cls in ALL_WORKFLOWS}
 
 
@@ -34,14 +38,23 @@ def load(path: Path) -> tuple[str, dict]:
     return started["workflowType"]["name"], data
 
 
+def _payload(payloads: dict):
+    return json.loads(base64.b64decode(payloads["payloads"][0]["data"]))
+
+
 def recorded_events(data: dict) -> list[dict]:
-    """The audit events the case wrote, decoded from its record_transition activity inputs."""
+    """The audit events the case wrote, read from the history alone: the results of its
+    record_transition local activities (or, before the patch, its regular activities' inputs)."""
     events = []
     for event in data["events"]:
+        marker = event.get("markerRecordedEventAttributes")
+        if marker and marker["markerName"] == "core_local_activity":
+            details = marker["details"]
+            if _payload(details["data"])["activity_type"] == "record_transition":
+                events += _payload(details["result"])
         attrs = event.get("activityTaskScheduledEventAttributes")
         if attrs and attrs["activityType"]["name"] == "record_transition":
-            request = json.loads(base64.b64decode(attrs["input"]["payloads"][0]["data"]))
-            events += request["events"]
+            events += _payload(attrs["input"])["events"]
     return events
 
 
@@ -91,7 +104,7 @@ def test_histories_are_committed():
         assert workflow_type in WORKFLOW_BY_TYPE, (path.name, workflow_type)
 
 
-@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+@pytest.mark.parametrize("path", HISTORIES, ids=HISTORY_IDS)
 async def test_history_replays(path: Path):
     workflow_type, data = load(path)
     history = WorkflowHistory.from_json(path.stem, data)
@@ -100,9 +113,29 @@ async def test_history_replays(path: Path):
     assert result.replay_failure is None
 
 
-def test_committed_complaint_histories_cover_their_scenarios():
-    check_complaint_full(load(HISTORIES_DIR / "complaint_full.json")[1])
-    check_complaint_escalation(load(HISTORIES_DIR / "complaint_escalation.json")[1])
+@pytest.mark.parametrize("where", [HISTORIES_DIR, HISTORIES_DIR / "v1"], ids=["now", "v1"])
+def test_committed_complaint_histories_cover_their_scenarios(where: Path):
+    check_complaint_full(load(where / "complaint_full.json")[1])
+    check_complaint_escalation(load(where / "complaint_escalation.json")[1])
+
+
+def test_current_histories_record_transitions_as_local_activities():
+    """The patch is in the committed histories, so replay tests cover both paths."""
+    for name in ("complaint_full", "unsubscribe_done"):
+        _, now = load(HISTORIES_DIR / f"{name}.json")
+        _, v1 = load(HISTORIES_DIR / "v1" / f"{name}.json")
+        assert recorded_kinds(now)[:1] == recorded_kinds(v1)[:1] == ["intake"]
+        assert not any(
+            (e.get("activityTaskScheduledEventAttributes") or {})
+            .get("activityType", {})
+            .get("name")
+            == "record_transition"
+            for e in now["events"]
+        )
+        assert (
+            event_types(v1)["EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"]
+            > event_types(now)["EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"]
+        )
 
 
 @workflow.defn(name="ComplaintWorkflow")
