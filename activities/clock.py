@@ -3,7 +3,7 @@ depends on calendar data or policy files that may have changed since."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from temporalio import activity
 
@@ -16,7 +16,6 @@ from caseflow.domain import (
     ResolvedPolicy,
 )
 from caseflow.policy import PolicyBook, get_policy_book
-from caseflow.worktime import parse_duration
 
 
 class ClockActivities:
@@ -33,26 +32,7 @@ class ClockActivities:
 
     @activity.defn(name=ActivityName.PLAN_WINDOW)
     async def plan_window(self, req: PlanRequest) -> PlanResult:
-        """Deadline = now + (target - time already used), measured in the target's own unit."""
-        calendar = self.book.get(req.policy_version).calendar_model
-        target = parse_duration(req.target)
-        used = calendar.used(((s.start, s.end or req.now) for s in req.used_segments), target.unit)
-        remaining = max(target.amount - used, timedelta(0))
-        due_at = calendar.add(req.now, type(target)(remaining, target.unit))
-        warn_point = target.scaled(req.warn_ratio)
-        warn_left = warn_point.amount - used
-        # A warning point already behind us fires at once (e.g. after a reclassification).
-        warn_at = (
-            calendar.add(req.now, type(target)(warn_left, target.unit))
-            if warn_left > timedelta(0)
-            else req.now
-        )
-        return PlanResult(
-            due_at=due_at.astimezone(UTC),
-            warn_at=warn_at.astimezone(UTC),
-            used_seconds=used.total_seconds(),
-            target_seconds=target.amount.total_seconds(),
-        )
+        return self.book.plan(req)
 
     @activity.defn(name=ActivityName.NEXT_WORKING_INSTANT)
     async def next_working_instant(self, req: InstantRequest) -> datetime:

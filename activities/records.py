@@ -70,62 +70,66 @@ _INSERT_NOTIFICATIONS = insert(NotificationRow).on_conflict_do_nothing(
 )
 
 
+async def write_transition(engine: AsyncEngine, req: RecordRequest) -> None:
+    """Write the snapshot, its audit events and its notifications in one transaction; a
+    repeat (same case and sequence numbers) writes nothing twice and never goes back."""
+    values = _storable(case_row_values(req.state))
+    upsert = insert(CaseRow).values(**values)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[CaseRow.case_id],
+        set_={k: upsert.excluded[k] for k in values if k != "case_id"},
+        where=CaseRow.seq < upsert.excluded.seq,
+    )
+    case_id = req.state.case_id
+    last = req.events[-1]
+    events = [
+        dict(
+            case_id=case_id,
+            seq=e.seq,
+            kind=e.kind,
+            at=e.at,
+            actor_id=e.actor_id,
+            actor_role=e.actor_role,
+            summary=_storable(e.summary),
+            window=e.window,
+            deadline=e.deadline,
+            data=_storable(e.data),
+        )
+        for e in req.events
+    ]
+    # Notifications hang off the transition's last event: (case, seq, idx) is their key.
+    notifications = [
+        dict(
+            case_id=case_id,
+            seq=last.seq,
+            idx=idx,
+            recipient=n.recipient,
+            channel=n.channel,
+            template=n.template,
+            department=n.department,
+            params=_storable(n.params),
+            status="pending",
+            created_at=last.at,
+            not_before=n.not_before,
+        )
+        for idx, n in enumerate(req.notifications)
+    ]
+    async with engine.begin() as conn:
+        await conn.execute(upsert)
+        await conn.execute(_INSERT_EVENTS, events)
+        if notifications:
+            await conn.execute(_INSERT_NOTIFICATIONS, notifications)
+
+
 class RecordActivities:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
     @activity.defn(name=ActivityName.RECORD_TRANSITION)
     async def record_transition(self, req: RecordRequest) -> list[AuditEvent]:
-        """Write the snapshot, its audit events and its notifications in one transaction.
-
-        Returns the events: run as a local activity, only its result is in the workflow
+        """Returns the events: run as a local activity, only its result is in the workflow
         history, and that keeps the history alone enough to read the audit trail back."""
-        values = _storable(case_row_values(req.state))
-        upsert = insert(CaseRow).values(**values)
-        upsert = upsert.on_conflict_do_update(
-            index_elements=[CaseRow.case_id],
-            set_={k: upsert.excluded[k] for k in values if k != "case_id"},
-            where=CaseRow.seq < upsert.excluded.seq,
-        )
-        case_id = req.state.case_id
-        last = req.events[-1]
-        events = [
-            dict(
-                case_id=case_id,
-                seq=e.seq,
-                kind=e.kind,
-                at=e.at,
-                actor_id=e.actor_id,
-                actor_role=e.actor_role,
-                summary=_storable(e.summary),
-                window=e.window,
-                deadline=e.deadline,
-                data=_storable(e.data),
-            )
-            for e in req.events
-        ]
-        # Notifications hang off the transition's last event: (case, seq, idx) is their key.
-        notifications = [
-            dict(
-                case_id=case_id,
-                seq=last.seq,
-                idx=idx,
-                recipient=n.recipient,
-                channel=n.channel,
-                template=n.template,
-                department=n.department,
-                params=_storable(n.params),
-                status="pending",
-                created_at=last.at,
-                not_before=n.not_before,
-            )
-            for idx, n in enumerate(req.notifications)
-        ]
-        async with self.engine.begin() as conn:
-            await conn.execute(upsert)
-            await conn.execute(_INSERT_EVENTS, events)
-            if notifications:
-                await conn.execute(_INSERT_NOTIFICATIONS, notifications)
+        await write_transition(self.engine, req)
         return req.events
 
     def all(self) -> list:

@@ -318,6 +318,16 @@ class RecordRequest:
 
 
 @dataclass
+class IntakePlan:
+    """The policy and intake deadlines, resolved by the API when it files the case so that it
+    can answer (and record the intake) without waiting for a worker. The workflow adopts them
+    as they are: replay reads them from its input, never from today's policy files."""
+
+    policy: ResolvedPolicy
+    windows: dict[str, PlanResult]  # intake window name -> its plan
+
+
+@dataclass
 class CaseInput:
     case_id: str
     case_type: CaseType
@@ -334,6 +344,10 @@ class CaseInput:
     extra: dict[str, str] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
     services: list[str] = field(default_factory=list)
+    # Set together by the API: when the case was filed and its resolved intake. Without them
+    # (child cases, tools) the workflow takes its start time and resolves the intake itself.
+    opened_at: datetime | None = None
+    intake: IntakePlan | None = None
 
 
 @dataclass

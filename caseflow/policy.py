@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from datetime import date, time
+from datetime import UTC, date, time, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -21,6 +21,8 @@ from caseflow.domain import (
     Channel,
     CustomerTier,
     LadderStep,
+    PlanRequest,
+    PlanResult,
     PolicyRequest,
     ResolvedPolicy,
     Severity,
@@ -279,6 +281,28 @@ class PolicyBook:
 
     def resolve(self, req: PolicyRequest) -> ResolvedPolicy:
         return self.get(req.version).resolve(req)
+
+    def plan(self, req: PlanRequest) -> PlanResult:
+        """Deadline = now + (target - time already used), measured in the target's own unit."""
+        calendar = self.get(req.policy_version).calendar_model
+        target = parse_duration(req.target)
+        used = calendar.used(((s.start, s.end or req.now) for s in req.used_segments), target.unit)
+        remaining = max(target.amount - used, timedelta(0))
+        due_at = calendar.add(req.now, type(target)(remaining, target.unit))
+        warn_point = target.scaled(req.warn_ratio)
+        warn_left = warn_point.amount - used
+        # A warning point already behind us fires at once (e.g. after a reclassification).
+        warn_at = (
+            calendar.add(req.now, type(target)(warn_left, target.unit))
+            if warn_left > timedelta(0)
+            else req.now
+        )
+        return PlanResult(
+            due_at=due_at.astimezone(UTC),
+            warn_at=warn_at.astimezone(UTC),
+            used_seconds=used.total_seconds(),
+            target_seconds=target.amount.total_seconds(),
+        )
 
 
 _book: PolicyBook | None = None

@@ -61,7 +61,7 @@ class InquiryWorkflow(CaseLifecycle):
 
     @workflow.update
     async def answer(self, a: AnswerAction) -> CaseState:
-        async with self._lock:
+        async with self._turn():
             self._check("answer", a.actor, ACTING_ROLES)
             self._close_window(WindowName.FIRST_ANSWER)
             self.state.extra["first_answer"] = a.answer
@@ -85,7 +85,7 @@ class InquiryWorkflow(CaseLifecycle):
     async def resolve_at_intake(self, a: FirstContactResolveAction) -> CaseState:
         """First-contact resolution: answered and closed in one step; feedback is recorded and
         the follow-up window still runs."""
-        async with self._lock:
+        async with self._turn():
             self._check("resolve_at_intake", a.actor, ACTING_ROLES)
             self._close_window(WindowName.RESPONSE)
             self.state.assignee = a.actor.user_id
@@ -126,7 +126,7 @@ class InquiryWorkflow(CaseLifecycle):
     @workflow.update
     async def close(self, a: CloseAction) -> CaseState:
         """Close without a satisfaction callback (an inquiry's follow-up is optional)."""
-        async with self._lock:
+        async with self._turn():
             self._check("close", a.actor, ACTING_ROLES)
             closed = self._event("closed", a.actor, f"closed without callback: {a.reason}")
             await self._archive([closed], outcome=Outcome.CLOSED)
@@ -139,7 +139,7 @@ class InquiryWorkflow(CaseLifecycle):
     @workflow.update
     async def convert(self, a: ConvertAction) -> CaseState:
         """Turn the inquiry into a complaint: a new complaint case linked both ways."""
-        async with self._lock:
+        async with self._turn():
             self._check("convert", a.actor, ACTING_ROLES)
             complaint_id = await workflow.execute_activity(
                 ActivityName.ALLOCATE_CASE_NUMBER,

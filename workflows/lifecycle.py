@@ -14,7 +14,8 @@ Determinism: time only from `workflow.now()`; deadlines come from the `plan_wind
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -38,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         Escalation,
         FeedbackAction,
         InstantRequest,
+        IntakePlan,
         NoteAction,
         NotificationRequest,
         Outcome,
@@ -56,6 +58,13 @@ with workflow.unsafe.imports_passed_through():
         Window,
         WindowName,
         WindowState,
+    )
+    from caseflow.intake import (
+        customer_notice,
+        intake_record,
+        internal_notice,
+        new_state,
+        new_window,
     )
     from workflows.search_attributes import search_attribute_updates
 
@@ -128,29 +137,10 @@ class CaseLifecycle:
 
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
-        now = workflow.now()
         self.inp = inp
         self.policy: ResolvedPolicy | None = None
-        self.state = CaseState(
-            case_id=inp.case_id,
-            case_type=inp.case_type,
-            phase=Phase.NEW,
-            customer=inp.customer,
-            channel=inp.channel,
-            reply_channel=inp.reply_channel or inp.channel,
-            category=inp.category,
-            severity=inp.severity,
-            description=inp.description,
-            department=None,
-            assignee=None,
-            policy_version=inp.policy_version or "",
-            opened_at=now,
-            updated_at=now,
-            client_reference=inp.client_reference,
-            links=dict(inp.links),
-            extra=dict(inp.extra),
-            services=list(inp.services),
-        )
+        # Filed by the API: its clock starts when the API took it, not when a task ran.
+        self.state = new_state(inp, inp.opened_at or workflow.now())
         self._opened = False  # policy pinned, intake windows armed
         self._recorded = False  # the intake is in the read model (read-your-writes for the API)
         self._changes = 0  # bumped by every transition so the clock loop re-plans
@@ -165,40 +155,27 @@ class CaseLifecycle:
         return self.state
 
     async def _open(self) -> None:
-        """Pin the policy, route the case, open its first window and record the intake."""
-        self.policy = await self._resolve_policy(self.inp.policy_version)
-        self.state.policy_version = self.policy.version
-        self.state.department = self.policy.department
-        # Intake clocks start when the case was filed, not when the first task got to them.
-        opened = [
-            await self._open_window(name, at=self.state.opened_at) for name in self.OPEN_AT_INTAKE
-        ]
-        window = opened[0]  # policy validation guarantees the first intake window's target
+        """Pin the policy, route the case, open its intake windows and record the intake."""
+        intake = self.inp.intake or await self._resolve_intake()
+        self.policy = intake.policy
+        record = intake_record(self.inp, self.state.opened_at, intake, self.OPEN_AT_INTAKE)
+        self.state = record.state
         self._opened = True
-        await self._commit(
-            [
-                self._event(
-                    "intake",
-                    self.inp.created_by,
-                    f"{self.state.case_type.value} filed via {self.state.channel.value}; "
-                    f"routed to {self.state.department}",
-                    window=window.name,
-                    deadline=window.due_at,
-                    policy_version=self.policy.version,
-                )
-            ],
-            [
-                self._to_customer("intake_ack"),
-                NotificationRequest(
-                    recipient="agent",
-                    channel="internal",
-                    template="new_case",
-                    department=self.state.department,
-                    params={"case_id": self.state.case_id},
-                ),
-            ],
-        )
+        # The API may have written this record already; the write is idempotent, and this one
+        # makes sure the intake is recorded even if the API's never landed.
+        await self._write(record)
         self._recorded = True
+
+    async def _resolve_intake(self) -> IntakePlan:
+        """Started without a plan (a child case, a tool): resolve it here, as the API would."""
+        self.policy = await self._resolve_policy(self.inp.policy_version)
+        at = self.state.opened_at
+        plans = {}
+        for name in self.OPEN_AT_INTAKE:
+            target = self.policy.targets.get(name.value)
+            if target is not None:
+                plans[name.value] = await self._plan(target, at, [Segment(start=at)])
+        return IntakePlan(policy=self.policy, windows=plans)
 
     async def _drive(self) -> None:
         while self.state.phase != Phase.ARCHIVED:
@@ -381,14 +358,8 @@ class CaseLifecycle:
         if target is None:
             return None
         now = at or workflow.now()
-        w = Window(
-            name=name,
-            target=target,
-            state=WindowState.RUNNING,
-            opened_at=now,
-            segments=[Segment(start=now)],
-        )
-        await self._replan(w, now)
+        plan = await self._plan(target, now, [Segment(start=now)])
+        w = new_window(name, target, now, plan)
         self.state.windows[name.value] = w
         return w
 
@@ -467,24 +438,10 @@ class CaseLifecycle:
         )
 
     def _internal(self, recipient: str, template: str, **params: str) -> NotificationRequest:
-        return NotificationRequest(
-            recipient=recipient,
-            channel="internal",
-            template=template,
-            department=self.state.department,
-            params={"case_id": self.state.case_id, **params},
-        )
+        return internal_notice(self.state, recipient, template, **params)
 
     def _to_customer(self, template: str, channel=None, **params: str) -> NotificationRequest:
-        # Reply on the channel the customer used unless they asked otherwise (附件三 §7.5.5).
-        reply = channel or self.state.reply_channel
-        return NotificationRequest(
-            recipient="customer",
-            channel=reply.value,
-            template=template,
-            department=self.state.department,
-            params={"case_id": self.state.case_id, **params},
-        )
+        return customer_notice(self.state, template, channel, **params)
 
     async def _commit(
         self, events: list[AuditEvent], notifications: list[NotificationRequest] = ()
@@ -492,10 +449,14 @@ class CaseLifecycle:
         if not events:
             return
         self.state.updated_at = workflow.now()
+        await self._write(
+            RecordRequest(state=self.state, events=events, notifications=list(notifications))
+        )
+
+    async def _write(self, request: RecordRequest) -> None:
         self._changes += 1
         if self.inp.search_attributes:
             workflow.upsert_search_attributes(search_attribute_updates(self.state))
-        request = RecordRequest(state=self.state, events=events, notifications=list(notifications))
         if workflow.patched(LOCAL_RECORDS):
             await workflow.execute_local_activity(
                 ActivityName.RECORD_TRANSITION,
@@ -519,14 +480,18 @@ class CaseLifecycle:
             raise invalid_state(
                 f"action '{action}' does not apply to {self.state.case_type.value} cases"
             )
+        if not self._opened:
+            # Filed by the API and not yet opened by a worker: routing and phase are not known
+            # here yet. The handler waits for the intake (`_turn`) and checks again in full.
+            if actor.role not in roles:
+                raise forbidden(f"role '{actor.role.value}' may not {action} cases")
+            return
         if self.state.phase not in allowed:
             phases = ", ".join(sorted(p.value for p in allowed))
             raise invalid_state(
                 f"cannot {action} case {self.state.case_id} in phase "
                 f"'{self.state.phase.value}' (allowed in: {phases})"
             )
-        if not self._opened:
-            raise invalid_state(f"case {self.state.case_id} is still being opened; retry")
         if actor.role not in roles:
             raise forbidden(f"role '{actor.role.value}' may not {action} cases")
         if scoped and actor.role == Role.AGENT and actor.department != self.state.department:
@@ -534,6 +499,15 @@ class CaseLifecycle:
                 f"case {self.state.case_id} belongs to department '{self.state.department}'; "
                 f"agents of '{actor.department}' cannot {action} it"
             )
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """An action's turn: once the intake is opened (the API files a case without waiting
+        for a worker, so an action can arrive first), then one transition at a time."""
+        if not self._opened:  # no extra await once open: the command order stays as it was
+            await workflow.wait_condition(lambda: self._opened)
+        async with self._lock:
+            yield
 
     # ------------------------------------------------------------------ queries
     @workflow.query
@@ -562,7 +536,7 @@ class CaseLifecycle:
     # ------------------------------------------------------------------ agent actions
     @workflow.update
     async def accept(self, a: AcceptAction) -> CaseState:
-        async with self._lock:
+        async with self._turn():
             self._check("accept", a.actor, ACTING_ROLES)
             closed = [
                 w for w in (WindowName.RESPONSE, WindowName.TRANSFER) if self._close_window(w)
@@ -598,7 +572,7 @@ class CaseLifecycle:
 
     @workflow.update
     async def note(self, a: NoteAction) -> CaseState:
-        async with self._lock:
+        async with self._turn():
             self._check("note", a.actor, ACTING_ROLES)
             await self._commit([self._event("note", a.actor, a.text)])
             return self.state
@@ -609,7 +583,7 @@ class CaseLifecycle:
 
     @workflow.update
     async def transfer(self, a: TransferAction) -> CaseState:
-        async with self._lock:
+        async with self._turn():
             self._validate_transfer(a)
             previous = self.state.department
             self._close_window(WindowName.TRANSFER, cancelled=True)
@@ -650,7 +624,7 @@ class CaseLifecycle:
 
     @workflow.update
     async def assign(self, a: AssignAction) -> CaseState:
-        async with self._lock:
+        async with self._turn():
             self._check("assign", a.actor, SUPERVISING_ROLES, scoped=False)
             previous = self.state.assignee
             self.state.assignee = a.assignee
@@ -675,7 +649,7 @@ class CaseLifecycle:
 
     @workflow.update
     async def request_info(self, a: RequestInfoAction) -> CaseState:
-        async with self._lock:
+        async with self._turn():
             self._check("request_info", a.actor, ACTING_ROLES)
             w = self._pause_window(WindowName.HANDLING, "waiting on customer")
             self.state.phase = Phase.WAITING_CUSTOMER
@@ -700,7 +674,7 @@ class CaseLifecycle:
 
     @workflow.update
     async def customer_reply(self, a: CustomerReplyAction) -> CaseState:
-        async with self._lock:
+        async with self._turn():
             self._check("customer_reply", a.actor, CUSTOMER_ROLES)
             w = await self._resume_window(WindowName.HANDLING)
             self.state.phase = Phase.IN_PROGRESS
@@ -723,7 +697,7 @@ class CaseLifecycle:
 
     @workflow.update
     async def reclassify(self, a: ReclassifyAction) -> CaseState:
-        async with self._lock:
+        async with self._turn():
             self._validate_reclassify(a)
             before = {n: w.target for n, w in self.state.windows.items() if w.is_open}
             changes = []
@@ -766,7 +740,7 @@ class CaseLifecycle:
 
     @workflow.update
     async def resolve(self, a: ResolveAction) -> CaseState:
-        async with self._lock:
+        async with self._turn():
             self._check("resolve", a.actor, ACTING_ROLES)
             self._close_window(WindowName.HANDLING)
             self.state.resolution = {
@@ -797,7 +771,7 @@ class CaseLifecycle:
 
     @workflow.update
     async def feedback(self, a: FeedbackAction) -> CaseState:
-        async with self._lock:
+        async with self._turn():
             self._check("feedback", a.actor, ACTING_ROLES)
             self._close_window(WindowName.FEEDBACK)
             resolution = self.state.resolution or {}
@@ -832,7 +806,7 @@ class CaseLifecycle:
 
     @workflow.update
     async def confirm(self, a: CustomerResponseAction) -> CaseState:
-        async with self._lock:
+        async with self._turn():
             self._check("confirm", a.actor, CUSTOMER_ROLES)
             self.state.customer_confirmed = True
             await self._commit(
@@ -853,7 +827,7 @@ class CaseLifecycle:
     @workflow.update
     async def dispute(self, a: CustomerResponseAction) -> CaseState:
         """The customer rejects the result: handling reopens with a fresh window (counted)."""
-        async with self._lock:
+        async with self._turn():
             self._check("dispute", a.actor, CUSTOMER_ROLES)
             self._close_window(WindowName.FOLLOW_UP, cancelled=True)
             self.state.customer_confirmed = False
@@ -885,7 +859,7 @@ class CaseLifecycle:
     @workflow.update
     async def callback(self, a: CallbackAction) -> CaseState:
         """The satisfaction callback (回访) is recorded and the case archives."""
-        async with self._lock:
+        async with self._turn():
             self._check("callback", a.actor, ACTING_ROLES)
             self._close_window(WindowName.FOLLOW_UP)
             self.state.satisfaction = {
@@ -928,7 +902,7 @@ class CaseLifecycle:
     @workflow.update
     async def acknowledge(self, a: AcknowledgeAction) -> CaseState:
         """The escalated level takes ownership: the chain stops climbing (the level stays)."""
-        async with self._lock:
+        async with self._turn():
             self._validate_acknowledge(a)
             esc: Escalation = self.state.escalation
             esc.next_at = None

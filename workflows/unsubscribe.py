@@ -107,7 +107,7 @@ class UnsubscribeWorkflow(CaseLifecycle):
 
     @workflow.update
     async def consent(self, a: ConsentAction) -> CaseState:
-        async with self._lock:
+        async with self._turn():
             self._check("consent", a.actor, CUSTOMER_ROLES)
             await self._take_consent(a)
             return self.state
@@ -119,7 +119,7 @@ class UnsubscribeWorkflow(CaseLifecycle):
     @workflow.signal
     async def customer_consent(self, a: ConsentAction) -> None:
         """Consent from an SMS reply or the app, where nobody waits for an answer."""
-        async with self._lock:
+        async with self._turn():
             if self.state.phase != Phase.AWAITING_CONSENT:
                 workflow.logger.warning(
                     "consent signal ignored", extra={"phase": self.state.phase.value}
@@ -147,7 +147,7 @@ class UnsubscribeWorkflow(CaseLifecycle):
 
     @workflow.update
     async def decline(self, a: ConsentAction) -> CaseState:
-        async with self._lock:
+        async with self._turn():
             self._check("decline", a.actor, CUSTOMER_ROLES)
             declined = self._event(
                 "consent_declined",
@@ -242,7 +242,7 @@ class UnsubscribeWorkflow(CaseLifecycle):
 
     @workflow.update
     async def retry_termination(self, a: RetryAction) -> CaseState:
-        async with self._lock:
+        async with self._turn():
             self._validate_retry_termination(a)
             self.state.termination = {"status": "retrying"}
             await self._commit(
@@ -260,7 +260,7 @@ class UnsubscribeWorkflow(CaseLifecycle):
     # ------------------------------------------------------------------ review (复核)
     @workflow.update
     async def review(self, a: ReviewAction) -> CaseState:
-        async with self._lock:
+        async with self._turn():
             self._check("review", a.actor, SUPERVISING_ROLES, scoped=False)
             self._close_window(WindowName.REVIEW)
             self.state.review = {

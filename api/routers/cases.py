@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from pydantic import TypeAdapter
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from temporalio.client import (
     WithStartWorkflowOperation,
     WorkflowUpdateFailedError,
@@ -21,6 +23,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.records import write_transition
 from api.deps import (
     BookDep,
     EngineDep,
@@ -51,10 +54,12 @@ from caseflow.domain import (
     Phase,
     Role,
 )
+from caseflow.intake import intake_record, plan_intake
 from caseflow.pii import UNMASKED_ROLES, record_access
 from workflows.registry import WORKFLOWS
 
 router = APIRouter(prefix="/cases", tags=["cases"])
+log = logging.getLogger("caseflow.api.cases")
 _state = TypeAdapter(CaseState)
 # Long enough for the intake's policy, deadline and read-model write; short enough to answer.
 START_TIMEOUT_S = 30
@@ -119,8 +124,9 @@ async def _case_id_for(
     status_code=status.HTTP_201_CREATED,
     response_model=CaseView,
     summary="File a case",
-    description="Starts the case's workflow (update-with-start) and returns the case once its "
-    "intake is recorded: routed to a department, response window running. Send an "
+    description="Routes the case and plans its intake deadlines, starts its workflow, records "
+    "the intake and returns the case: routed to a department, intake windows running. It does "
+    "not wait for a worker; the workflow takes over from the recorded intake. Send an "
     "`Idempotency-Key` header (or a `client_reference`, deduplicated per channel) so that a "
     "retried request returns the same case instead of opening a second one: 201 the first "
     "time, 200 on replays, 409 when the key comes back with a different body. Complaints "
@@ -160,6 +166,7 @@ async def create_case(
         f"{body.channel.value}:{body.client_reference}" if body.client_reference else None
     )
     case_id, replay = await _case_id_for(engine, key, body, from_header=bool(idempotency_key))
+    filed_at = datetime.now(UTC)
     inp = CaseInput(
         case_id=case_id,
         case_type=body.type,
@@ -179,17 +186,60 @@ async def create_case(
         search_attributes=settings.search_attributes,
         services=list(body.services),
     )
+    # Routed and planned here, with the same policy functions the workflow would use, so the
+    # answer does not wait for a worker; the workflow adopts the plan from its input.
+    inp.opened_at = filed_at
+    inp.intake = plan_intake(book, inp, workflow_cls.OPEN_AT_INTAKE, filed_at)
+    state = None if replay else await _file(engine, temporal, settings, workflow_cls, inp)
+    if state is None:
+        state = await _existing(engine, temporal, settings, workflow_cls, inp)
+    response.status_code = status.HTTP_200_OK if replay else status.HTTP_201_CREATED
+    response.headers["Location"] = f"/api/v1/cases/{case_id}"
+    return case_view(state, Role(user.role), book)
+
+
+async def _file(engine, temporal, settings, workflow_cls, inp: CaseInput) -> CaseState | None:
+    """Start a new case's workflow, then write its intake record (the workflow writes the
+    same record too). None when the workflow already exists: a concurrent request with the
+    same key got there first, and the caller reads what that one filed."""
+    try:
+        await temporal.start_workflow(
+            workflow_cls.run,
+            inp,
+            id=inp.case_id,
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        return None
+    record = intake_record(inp, inp.opened_at, inp.intake, workflow_cls.OPEN_AT_INTAKE)
+    try:
+        await write_transition(engine, record)
+    except (DBAPIError, OSError) as exc:
+        # The case is durable in Temporal and its workflow records this intake itself once
+        # PostgreSQL answers again: the request succeeded, only the read model lags.
+        log.warning(
+            "intake not written by the API; the workflow will record it",
+            extra={"case_id": inp.case_id, "err": type(exc).__name__},
+        )
+    return record.state
+
+
+async def _existing(engine, temporal, settings, workflow_cls, inp: CaseInput) -> CaseState:
+    """A replayed key: the case its first request filed. Update-with-start waits until its
+    intake is recorded, and starts it if that first request died before starting it."""
     start = WithStartWorkflowOperation(
         workflow_cls.run,
         inp,
-        id=case_id,
+        id=inp.case_id,
         task_queue=settings.task_queue,
         # Same id while running -> the same workflow; a closed one is never started again.
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
     try:
-        state = await asyncio.wait_for(
+        return await asyncio.wait_for(
             temporal.execute_update_with_start_workflow(
                 workflow_cls.opened, start_workflow_operation=start
             ),
@@ -198,21 +248,17 @@ async def create_case(
     except (WorkflowAlreadyStartedError, WorkflowUpdateFailedError):
         # The key's workflow already finished (reuse rejected): answer with the recorded case.
         await _discard_start(start)
-        state = await load_state(engine, case_id)
+        return await load_state(engine, inp.case_id)
     except RPCError as err:
         await _discard_start(start)
         if err.status == RPCStatusCode.ALREADY_EXISTS:
-            state = await load_state(engine, case_id)
-        else:
-            raise
+            return await load_state(engine, inp.case_id)
+        raise
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise ServiceUnavailable(
-            f"case {case_id} was accepted but its intake is not recorded yet (is a worker "
+            f"case {inp.case_id} was accepted but its intake is not recorded yet (is a worker "
             "running?); retry with the same Idempotency-Key to get it"
         ) from None
-    response.status_code = status.HTTP_200_OK if replay else status.HTTP_201_CREATED
-    response.headers["Location"] = f"/api/v1/cases/{case_id}"
-    return case_view(state, Role(user.role), book)
 
 
 async def _discard_start(start: WithStartWorkflowOperation) -> None:

@@ -27,7 +27,7 @@ from caseflow.policy import PACKAGED_DIR, PolicyBook
 from caseflow.seed import seed_demo
 from caseflow.settings import Settings
 from caseflow.temporal import DATA_CONVERTER
-from tests.integration.conftest import FAST_ROW, auth, complaint_body
+from tests.integration.conftest import FAST_ROW, auth, complaint_body, ts
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,20 +157,39 @@ async def test_worker_killed_while_timers_wait_escalates_exactly_once(faults):
     assert r.status_code == 201, r.text
     cid = r.json()["case_id"]
     faults.kill_worker()  # SIGKILL: no goodbye
-    await asyncio.sleep(7)  # the 4 s deadline passes with no worker at all
-    assert [k for _, k in await _events(faults.engine, cid)] == ["intake"]
+    # Intake needs no worker: the API routes the case, plans its deadline and records it.
+    r = await faults.http.post(
+        "/api/v1/cases", json=complaint_body(channel="wechat"), headers=auth("channel")
+    )
+    assert r.status_code == 201, r.text
+    filed = r.json()
+    late = filed["case_id"]
+    assert filed["department"] == "customer_service" and filed["phase"] == "new"
+    assert filed["windows"]["response"]["due_at"] is not None
+    got = await faults.http.get(f"/api/v1/cases/{late}", headers=auth("supervisor"))
+    assert got.status_code == 200
+    assert got.json()["windows"]["response"]["due_at"] == filed["windows"]["response"]["due_at"]
+    await asyncio.sleep(7)  # the 4 s deadlines pass with no worker at all
+    for case_id in (cid, late):
+        assert [k for _, k in await _events(faults.engine, case_id)] == ["intake"]
     faults.start_worker()
 
-    async def escalated():
-        kinds = [k for _, k in await _events(faults.engine, cid)]
-        return "escalated" in kinds and kinds
+    for case_id in (cid, late):
 
-    kinds = await _until(escalated)
+        async def escalated(case_id=case_id):
+            kinds = [k for _, k in await _events(faults.engine, case_id)]
+            return "escalated" in kinds and kinds
+
+        await _until(escalated)
     await asyncio.sleep(2)  # anything duplicated would have arrived by now
-    rows = await _events(faults.engine, cid)
-    assert [k for _, k in rows] == ["intake", "warning", "breach", "escalated"]
-    assert [s for s, _ in rows] == [1, 2, 3, 4]
-    assert kinds.count("breach") == 1
+    for case_id in (cid, late):
+        rows = await _events(faults.engine, case_id)
+        assert [k for _, k in rows] == ["intake", "warning", "breach", "escalated"]
+        assert [s for s, _ in rows] == [1, 2, 3, 4]
+    # The workflow adopted the intake the API answered with: same clock, same deadline.
+    truth = await faults.client.get_workflow_handle(late).query("snapshot")
+    assert ts(truth["opened_at"]) == ts(filed["opened_at"])
+    assert ts(truth["windows"]["response"]["due_at"]) == ts(filed["windows"]["response"]["due_at"])
 
 
 async def test_postgres_outage_gives_503_and_the_read_model_catches_up(faults):

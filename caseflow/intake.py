@@ -1,0 +1,171 @@
+"""A case's intake as pure functions, shared by the API and the workflow.
+
+The API files a case by resolving its intake (policy, department, first deadlines), starting
+the workflow with that plan in its input, and writing the intake record itself: it answers
+with the routed case without waiting for a worker, and a GET right after finds it. The
+workflow builds the same record from the same input and writes it again (idempotent on case
+and sequence number), so the intake is in the read model even if the API's write never
+happened. One builder, so the two copies cannot drift apart.
+
+Deterministic (no clock, no I/O): workflow code calls these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from caseflow.domain import (
+    AuditEvent,
+    CaseInput,
+    CaseState,
+    IntakePlan,
+    NotificationRequest,
+    Phase,
+    PlanRequest,
+    PlanResult,
+    PolicyRequest,
+    RecordRequest,
+    Segment,
+    Window,
+    WindowName,
+    WindowState,
+)
+
+if TYPE_CHECKING:
+    from caseflow.policy import PolicyBook
+
+
+def new_state(inp: CaseInput, opened_at: datetime) -> CaseState:
+    """The case as filed, before any policy is applied."""
+    return CaseState(
+        case_id=inp.case_id,
+        case_type=inp.case_type,
+        phase=Phase.NEW,
+        customer=inp.customer,
+        channel=inp.channel,
+        reply_channel=inp.reply_channel or inp.channel,
+        category=inp.category,
+        severity=inp.severity,
+        description=inp.description,
+        department=None,
+        assignee=None,
+        policy_version=inp.policy_version or "",
+        opened_at=opened_at,
+        updated_at=opened_at,
+        client_reference=inp.client_reference,
+        links=dict(inp.links),
+        extra=dict(inp.extra),
+        services=list(inp.services),
+    )
+
+
+def new_window(name: WindowName, target: str, at: datetime, plan: PlanResult) -> Window:
+    """A window whose clock starts at `at`, with its planned warning and deadline."""
+    return Window(
+        name=name,
+        target=target,
+        state=WindowState.RUNNING,
+        opened_at=at,
+        segments=[Segment(start=at)],
+        due_at=plan.due_at,
+        warn_at=plan.warn_at,
+    )
+
+
+def first_plan_request(policy_version: str, target: str, warn_ratio: float, at: datetime):
+    """The plan request of a window opening at `at` (no clock time used yet)."""
+    return PlanRequest(
+        policy_version=policy_version,
+        target=target,
+        warn_ratio=warn_ratio,
+        now=at,
+        used_segments=[Segment(start=at)],
+    )
+
+
+def policy_request(inp: CaseInput) -> PolicyRequest:
+    return PolicyRequest(
+        version=inp.policy_version,
+        case_type=inp.case_type,
+        severity=inp.severity,
+        tier=inp.customer.tier,
+        category=inp.category,
+        channel=inp.channel,
+    )
+
+
+def plan_intake(
+    book: PolicyBook, inp: CaseInput, windows: tuple[WindowName, ...], at: datetime
+) -> IntakePlan:
+    """Resolve the policy and plan the intake windows now (API side; raises PolicyError)."""
+    policy = book.resolve(policy_request(inp))
+    plans = {
+        name.value: book.plan(
+            first_plan_request(policy.version, policy.targets[name.value], policy.warn_ratio, at)
+        )
+        for name in windows
+        if name.value in policy.targets
+    }
+    return IntakePlan(policy=policy, windows=plans)
+
+
+def customer_notice(
+    state: CaseState, template: str, channel=None, **params: str
+) -> NotificationRequest:
+    # Reply on the channel the customer used unless they asked otherwise (附件三 §7.5.5).
+    reply = channel or state.reply_channel
+    return NotificationRequest(
+        recipient="customer",
+        channel=reply.value,
+        template=template,
+        department=state.department,
+        params={"case_id": state.case_id, **params},
+    )
+
+
+def internal_notice(
+    state: CaseState, recipient: str, template: str, **params: str
+) -> NotificationRequest:
+    return NotificationRequest(
+        recipient=recipient,
+        channel="internal",
+        template=template,
+        department=state.department,
+        params={"case_id": state.case_id, **params},
+    )
+
+
+def intake_record(
+    inp: CaseInput, opened_at: datetime, intake: IntakePlan, windows: tuple[WindowName, ...]
+) -> RecordRequest:
+    """The first transition: routed, intake windows running, the customer acknowledged."""
+    policy = intake.policy
+    state = new_state(inp, opened_at)
+    state.policy_version = policy.version
+    state.department = policy.department
+    for name in windows:
+        target = policy.targets.get(name.value)
+        if target is not None:
+            plan = intake.windows[name.value]
+            state.windows[name.value] = new_window(name, target, opened_at, plan)
+    # Policy validation guarantees a target for the first intake window.
+    first = state.windows[windows[0].value]
+    state.seq = 1
+    event = AuditEvent(
+        seq=1,
+        kind="intake",
+        at=opened_at,
+        actor_id=inp.created_by.user_id,
+        actor_role=inp.created_by.role.value,
+        summary=f"{state.case_type.value} filed via {state.channel.value}; "
+        f"routed to {state.department}",
+        window=first.name.value,
+        deadline=first.due_at,
+        data={"policy_version": policy.version},
+    )
+    notifications = [
+        customer_notice(state, "intake_ack"),
+        internal_notice(state, "agent", "new_case"),
+    ]
+    return RecordRequest(state=state, events=[event], notifications=notifications)
