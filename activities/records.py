@@ -6,6 +6,8 @@ inserted with ON CONFLICT DO NOTHING, and a snapshot only replaces an older one.
 
 from __future__ import annotations
 
+import functools
+
 from pydantic import TypeAdapter
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -70,16 +72,22 @@ _INSERT_NOTIFICATIONS = insert(NotificationRow).on_conflict_do_nothing(
 )
 
 
+@functools.cache
+def _upsert_case(columns: tuple[str, ...]):
+    """The snapshot upsert: a newer snapshot replaces an older one, never the reverse."""
+    stmt = insert(CaseRow)
+    return stmt.on_conflict_do_update(
+        index_elements=[CaseRow.case_id],
+        set_={c: stmt.excluded[c] for c in columns if c != "case_id"},
+        where=CaseRow.seq < stmt.excluded.seq,
+    )
+
+
 async def write_transition(engine: AsyncEngine, req: RecordRequest) -> None:
     """Write the snapshot, its audit events and its notifications in one transaction; a
     repeat (same case and sequence numbers) writes nothing twice and never goes back."""
     values = _storable(case_row_values(req.state))
-    upsert = insert(CaseRow).values(**values)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=[CaseRow.case_id],
-        set_={k: upsert.excluded[k] for k in values if k != "case_id"},
-        where=CaseRow.seq < upsert.excluded.seq,
-    )
+    upsert = _upsert_case(tuple(values))
     case_id = req.state.case_id
     last = req.events[-1]
     events = [
@@ -115,7 +123,7 @@ async def write_transition(engine: AsyncEngine, req: RecordRequest) -> None:
         for idx, n in enumerate(req.notifications)
     ]
     async with engine.begin() as conn:
-        await conn.execute(upsert)
+        await conn.execute(upsert, values)
         await conn.execute(_INSERT_EVENTS, events)
         if notifications:
             await conn.execute(_INSERT_NOTIFICATIONS, notifications)

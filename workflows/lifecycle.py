@@ -162,8 +162,9 @@ class CaseLifecycle:
         self.state = record.state
         self._opened = True
         # The API may have written this record already; the write is idempotent, and this one
-        # makes sure the intake is recorded even if the API's never landed.
-        await self._write(record)
+        # makes sure the intake is recorded even if the API's never landed. A starter passing
+        # the plan also set the intake's search attributes at start.
+        await self._write(record, search_attributes=self.inp.intake is None)
         self._recorded = True
 
     async def _resolve_intake(self) -> IntakePlan:
@@ -453,9 +454,9 @@ class CaseLifecycle:
             RecordRequest(state=self.state, events=events, notifications=list(notifications))
         )
 
-    async def _write(self, request: RecordRequest) -> None:
+    async def _write(self, request: RecordRequest, *, search_attributes: bool = True) -> None:
         self._changes += 1
-        if self.inp.search_attributes:
+        if self.inp.search_attributes and search_attributes:
             workflow.upsert_search_attributes(search_attribute_updates(self.state))
         if workflow.patched(LOCAL_RECORDS):
             await workflow.execute_local_activity(

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    SearchAttributeUpdate,
+    TypedSearchAttributes,
+)
 
 from caseflow.domain import CaseState, WindowState
 
@@ -31,3 +36,14 @@ def search_attribute_updates(state: CaseState) -> list[SearchAttributeUpdate]:
         NEXT_DEADLINE.value_set(min(dues)) if dues else NEXT_DEADLINE.value_unset(),
     ]
     return updates
+
+
+def initial_search_attributes(state: CaseState) -> TypedSearchAttributes:
+    """The intake's attributes, given at start by whoever files the case with its plan."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(u.key, u.value)
+            for u in search_attribute_updates(state)
+            if u.value is not None
+        ]
+    )

@@ -26,7 +26,7 @@ from api.deps import (
 )
 from api.errors import ServiceUnavailable
 from api.permissions import ACTION_ROLES
-from api.routers.cases import load_state
+from api.routers.cases import load_summary
 from api.schemas import (
     AcceptBody,
     AcknowledgeBody,
@@ -167,9 +167,11 @@ ACTIONS: dict[str, ActionSpec] = {
 
 async def _check_references(engine, action: str, body: BaseModel) -> None:
     """Refuse (422) actions naming departments or users that do not exist."""
+    if action not in ("transfer", "assign"):
+        return
     async with engine.connect() as conn:
         department = getattr(body, "department", None)
-        if action in ("transfer", "assign") and department:
+        if department:
             found = (
                 await conn.execute(select(Department.id).where(Department.id == department))
             ).first()
@@ -198,7 +200,7 @@ def _make_route(action: str, spec: ActionSpec):
                     status.HTTP_422_UNPROCESSABLE_CONTENT,
                     f"{name} is longer than {settings.max_text_chars} characters",
                 )
-        state = await load_state(engine, case_id)
+        state = await load_summary(engine, case_id)
         if state.phase == Phase.ARCHIVED:
             # Its workflow has completed: no update could reach it (Temporal would say "not
             # found"). The same answer comes from api.errors if it completes meanwhile.

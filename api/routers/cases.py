@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -57,6 +58,7 @@ from caseflow.domain import (
 from caseflow.intake import intake_record, plan_intake
 from caseflow.pii import UNMASKED_ROLES, record_access
 from workflows.registry import WORKFLOWS
+from workflows.search_attributes import initial_search_attributes
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 log = logging.getLogger("caseflow.api.cases")
@@ -71,6 +73,25 @@ async def load_state(engine, case_id: str) -> CaseState:
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"case {case_id} not found")
     return _state.validate_python(row.state)
+
+
+@dataclass(frozen=True)
+class CaseSummaryRow:
+    case_type: CaseType
+    phase: Phase
+
+
+async def load_summary(engine, case_id: str) -> CaseSummaryRow:
+    """Type and phase only (no snapshot to parse): what routing an action needs."""
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(CaseRow.case_type, CaseRow.phase).where(CaseRow.case_id == case_id)
+            )
+        ).first()
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"case {case_id} not found")
+    return CaseSummaryRow(CaseType(row.case_type), Phase(row.phase))
 
 
 def check_can_read(user: User, state: CaseState) -> None:
@@ -202,6 +223,7 @@ async def _file(engine, temporal, settings, workflow_cls, inp: CaseInput) -> Cas
     """Start a new case's workflow, then write its intake record (the workflow writes the
     same record too). None when the workflow already exists: a concurrent request with the
     same key got there first, and the caller reads what that one filed."""
+    record = intake_record(inp, inp.opened_at, inp.intake, workflow_cls.OPEN_AT_INTAKE)
     try:
         await temporal.start_workflow(
             workflow_cls.run,
@@ -210,10 +232,13 @@ async def _file(engine, temporal, settings, workflow_cls, inp: CaseInput) -> Cas
             task_queue=settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            # Findable in the Temporal UI from the start (the workflow does not set them again).
+            search_attributes=(
+                initial_search_attributes(record.state) if inp.search_attributes else None
+            ),
         )
     except WorkflowAlreadyStartedError:
         return None
-    record = intake_record(inp, inp.opened_at, inp.intake, workflow_cls.OPEN_AT_INTAKE)
     try:
         await write_transition(engine, record)
     except (DBAPIError, OSError) as exc:

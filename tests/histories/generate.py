@@ -23,10 +23,11 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import WithStartWorkflowOperation, WorkflowExecutionStatus
+from temporalio.common import WorkflowIDConflictPolicy
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
@@ -58,6 +59,8 @@ from caseflow.domain import (  # noqa: E402
     Severity,
     TransferAction,
 )
+from caseflow.intake import plan_intake  # noqa: E402
+from caseflow.policy import get_policy_book  # noqa: E402
 from caseflow.seed import seed_demo  # noqa: E402
 from caseflow.temporal import DATA_CONVERTER  # noqa: E402
 from worker import build_worker  # noqa: E402
@@ -68,8 +71,10 @@ from workflows.unsubscribe import UnsubscribeWorkflow  # noqa: E402
 HOTLINE = Actor("channel.hotline", Role.CHANNEL, "hotline")
 CS = Actor("agent.cs", Role.AGENT, "Li Na", "customer_service")
 PRODUCT = Actor("agent.product", Role.AGENT, "Wang Wei", "product")
+NETWORK = Actor("agent.network", Role.AGENT, "Zhang Min", "network_ops")
 SUPERVISOR = Actor("supervisor", Role.SUPERVISOR, "Chen Jing")
 QUEUE = "histories"
+CONFLICT_FAIL = WorkflowIDConflictPolicy.FAIL
 
 
 def case_input(case_id: str, case_type: CaseType, **kw) -> CaseInput:
@@ -174,6 +179,30 @@ async def unsubscribe_done(env, task_queue: str = QUEUE, suffix: str = ""):
     return h
 
 
+async def complaint_filed_by_api(env, task_queue: str = QUEUE, suffix: str = ""):
+    """Filed as the API files it: routed and planned before the start (no policy or clock
+    activity in the workflow), accepted by an agent in the very first task, then handled."""
+    wf, case_id = ComplaintWorkflow, f"CMP-HIST-API{suffix}"
+    filed_at = (await env.get_current_time()).astimezone(UTC)
+    inp = case_input(
+        case_id, CaseType.COMPLAINT, category=Category.NETWORK, severity=Severity.MAJOR
+    )
+    inp.opened_at = filed_at
+    inp.intake = plan_intake(get_policy_book(), inp, wf.OPEN_AT_INTAKE, filed_at)
+    start = WithStartWorkflowOperation(
+        wf.run, inp, id=case_id, task_queue=task_queue, id_conflict_policy=CONFLICT_FAIL
+    )
+    await env.client.execute_update_with_start_workflow(
+        wf.accept, AcceptAction(NETWORK), start_workflow_operation=start
+    )
+    h = await start.workflow_handle()
+    await h.execute_update(wf.resolve, ResolveAction(NETWORK, "replaced the modem", "site visit"))
+    await h.execute_update(wf.feedback, FeedbackAction(NETWORK, "fixed"))
+    await h.execute_update(wf.callback, CallbackAction(NETWORK, Satisfaction.SATISFIED))
+    await _finished(h)
+    return h
+
+
 async def _finished(handle) -> None:
     """Wait for the case to complete by polling, not with `handle.result()`: a result wait lets
     the time-skipping server jump to the completed case's default 10-year run timeout, and the
@@ -190,7 +219,13 @@ async def _finished(handle) -> None:
 Scenario = Callable[..., Awaitable]
 SCENARIOS: dict[str, Scenario] = {
     s.__name__: s
-    for s in (complaint_full, complaint_escalation, inquiry_converted, unsubscribe_done)
+    for s in (
+        complaint_full,
+        complaint_escalation,
+        inquiry_converted,
+        unsubscribe_done,
+        complaint_filed_by_api,
+    )
 }
 
 

@@ -16,7 +16,9 @@ from tests.integration.conftest import (
     auth,
     complaint_body,
     ts,
+    until,
 )
+from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.integration
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -58,6 +60,17 @@ async def test_api_happy_path(http, stack):
     assert case["policy_version"] == TEST_VERSION
     response = case["windows"]["response"]
     assert response["target"] == "24h" and response["state"] == "running"
+    # Findable in Temporal from its start, routing and first deadline included.
+    query = (
+        f'WorkflowId = "{cid}" AND Phase = "new" AND Department = "customer_service" '
+        'AND CaseType = "complaint"'
+    )
+
+    async def findable():
+        return [w async for w in stack["client"].list_workflows(query)]
+
+    [found] = await until(findable)
+    assert found.typed_search_attributes.get(sa.NEXT_DEADLINE) == ts(response["due_at"])
     assert ts(response["due_at"]) - ts(response["opened_at"]) == timedelta(hours=24)
     assert ts(response["opened_at"]) == ts(case["opened_at"])
     assert 23 * 3600 < response["remaining_seconds"] <= 24 * 3600

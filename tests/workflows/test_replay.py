@@ -98,6 +98,7 @@ def test_histories_are_committed():
         "complaint_escalation",
         "inquiry_converted",
         "unsubscribe_done",
+        "complaint_filed_by_api",
     } <= names
     for path in HISTORIES:
         workflow_type, _ = load(path)
@@ -113,10 +114,38 @@ async def test_history_replays(path: Path):
     assert result.replay_failure is None
 
 
+def local_activity_types(data: dict) -> list[str]:
+    return [
+        _payload(e["markerRecordedEventAttributes"]["details"]["data"])["activity_type"]
+        for e in data["events"]
+        if (e.get("markerRecordedEventAttributes") or {}).get("markerName") == "core_local_activity"
+    ]
+
+
+def check_complaint_filed_by_api(data: dict) -> None:
+    """Filed with its plan (nothing resolved in the workflow), accepted in the first task."""
+    assert recorded_kinds(data) == [
+        "intake",
+        "accepted",
+        "resolved",
+        "feedback_delivered",
+        "callback",
+        "archived",
+    ]
+    assert "resolve_policy" not in local_activity_types(data)
+    types = [e["eventType"] for e in data["events"]]
+    first_task_done = types.index("EVENT_TYPE_WORKFLOW_TASK_COMPLETED")
+    assert types.index("EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED") < types.index(
+        "EVENT_TYPE_WORKFLOW_TASK_SCHEDULED", first_task_done
+    )
+
+
 @pytest.mark.parametrize("where", [HISTORIES_DIR, HISTORIES_DIR / "v1"], ids=["now", "v1"])
 def test_committed_complaint_histories_cover_their_scenarios(where: Path):
     check_complaint_full(load(where / "complaint_full.json")[1])
     check_complaint_escalation(load(where / "complaint_escalation.json")[1])
+    if where == HISTORIES_DIR:
+        check_complaint_filed_by_api(load(where / "complaint_filed_by_api.json")[1])
 
 
 def test_current_histories_record_transitions_as_local_activities():
@@ -169,12 +198,13 @@ async def test_generator_scenarios_still_run_and_replay(harness, tmp_path):
         harness.env,
         harness.task_queue,
         tmp_path,
-        ["complaint_full", "complaint_escalation"],
+        ["complaint_full", "complaint_escalation", "complaint_filed_by_api"],
         suffix=f"-{uuid.uuid4().hex[:8]}",
     )
     checks = {
         "complaint_full": check_complaint_full,
         "complaint_escalation": check_complaint_escalation,
+        "complaint_filed_by_api": check_complaint_filed_by_api,
     }
     replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=DATA_CONVERTER)
     for name, path in written.items():
