@@ -18,20 +18,23 @@ from caseflow.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="A user's access token")
 
+# Dependencies are `async def` even when they do not await: FastAPI runs plain `def`
+# dependencies in a thread pool, a thread hand-off per dependency per request.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_engine(request: Request) -> AsyncEngine:
+async def get_engine(request: Request) -> AsyncEngine:
     return request.app.state.engine
 
 
-def get_temporal(request: Request) -> Client:
+async def get_temporal(request: Request) -> Client:
     return request.app.state.temporal
 
 
-def get_book(request: Request) -> PolicyBook:
+async def get_book(request: Request) -> PolicyBook:
     return request.app.state.book
 
 

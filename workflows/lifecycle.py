@@ -458,7 +458,9 @@ class CaseLifecycle:
         self._changes += 1
         if self.inp.search_attributes and search_attributes:
             workflow.upsert_search_attributes(search_attribute_updates(self.state))
-        if workflow.patched(LOCAL_RECORDS):
+        # Cases filed with a plan came after LOCAL_RECORDS: no history of theirs holds the old
+        # regular activity, so they skip the patch (and the marker and attribute it writes).
+        if self.inp.intake is not None or workflow.patched(LOCAL_RECORDS):
             await workflow.execute_local_activity(
                 ActivityName.RECORD_TRANSITION,
                 request,
