@@ -402,6 +402,7 @@ async def idle_benchmark(s: Stack, total: int, concurrency: int) -> dict:
     from workflows.complaint import ComplaintWorkflow
 
     proc = psutil.Process(s.worker.pid)
+    engine = make_engine(s.url)
     samples = {}
     started = 0
     for target in (total // 10, total):
@@ -426,13 +427,31 @@ async def idle_benchmark(s: Stack, total: int, concurrency: int) -> dict:
 
         await rate(f"idle start to {target}", target - started, concurrency, start)
         started = target
-        await asyncio.sleep(10)  # let the worker settle
+        await taken_up(engine, target)
+        await asyncio.sleep(5)  # let the worker settle
         samples[target] = proc.memory_info().rss / 2**20
         say(f"  worker RSS with {target} open cases: {samples[target]:.0f} MiB")
+    await engine.dispose()
     return {
         "rss_mib": samples,
         "growth_mib_per_1000": (samples[total] - samples[total // 10]) / (0.9 * total / 1000),
     }
+
+
+async def taken_up(engine, target: int) -> None:
+    """Wait until the worker has opened (and recorded) every idle case started so far."""
+    last = -1
+    while True:
+        async with engine.connect() as conn:
+            done = (
+                await conn.execute(text("SELECT count(*) FROM cases WHERE case_id LIKE 'IDLE-%'"))
+            ).scalar_one()
+        if done >= target:
+            return
+        if done != last and done // 1000 != last // 1000:
+            say(f"  the worker has opened {done}/{target} idle cases")
+        last = done
+        await asyncio.sleep(1)
 
 
 def main() -> None:

@@ -53,6 +53,7 @@ from caseflow.domain import (
     CaseType,
     Customer,
     Phase,
+    RecordRequest,
     Role,
 )
 from caseflow.intake import intake_record, plan_intake
@@ -219,6 +220,12 @@ async def create_case(
     return case_view(state, Role(user.role), book)
 
 
+def _start_attributes(inp: CaseInput, record: RecordRequest):
+    """Findable in the Temporal UI from the start; a workflow filed with its plan does not set
+    its intake attributes again."""
+    return initial_search_attributes(record.state) if inp.search_attributes else None
+
+
 async def _file(engine, temporal, settings, workflow_cls, inp: CaseInput) -> CaseState | None:
     """Start a new case's workflow, then write its intake record (the workflow writes the
     same record too). None when the workflow already exists: a concurrent request with the
@@ -232,10 +239,7 @@ async def _file(engine, temporal, settings, workflow_cls, inp: CaseInput) -> Cas
             task_queue=settings.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            # Findable in the Temporal UI from the start (the workflow does not set them again).
-            search_attributes=(
-                initial_search_attributes(record.state) if inp.search_attributes else None
-            ),
+            search_attributes=_start_attributes(inp, record),
         )
     except WorkflowAlreadyStartedError:
         return None
@@ -254,11 +258,13 @@ async def _file(engine, temporal, settings, workflow_cls, inp: CaseInput) -> Cas
 async def _existing(engine, temporal, settings, workflow_cls, inp: CaseInput) -> CaseState:
     """A replayed key: the case its first request filed. Update-with-start waits until its
     intake is recorded, and starts it if that first request died before starting it."""
+    record = intake_record(inp, inp.opened_at, inp.intake, workflow_cls.OPEN_AT_INTAKE)
     start = WithStartWorkflowOperation(
         workflow_cls.run,
         inp,
         id=inp.case_id,
         task_queue=settings.task_queue,
+        search_attributes=_start_attributes(inp, record),
         # Same id while running -> the same workflow; a closed one is never started again.
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
