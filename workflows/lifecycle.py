@@ -483,12 +483,6 @@ class CaseLifecycle:
             raise invalid_state(
                 f"action '{action}' does not apply to {self.state.case_type.value} cases"
             )
-        if not self._opened:
-            # Filed by the API and not yet opened by a worker: routing and phase are not known
-            # here yet. The handler waits for the intake (`_turn`) and checks again in full.
-            if actor.role not in roles:
-                raise forbidden(f"role '{actor.role.value}' may not {action} cases")
-            return
         if self.state.phase not in allowed:
             phases = ", ".join(sorted(p.value for p in allowed))
             raise invalid_state(
@@ -497,6 +491,11 @@ class CaseLifecycle:
             )
         if actor.role not in roles:
             raise forbidden(f"role '{actor.role.value}' may not {action} cases")
+        if not self._opened:
+            # Filed by the API and not yet opened by a worker (the intake leaves the phase at
+            # new): the department is not known yet. The handler waits for the intake
+            # (`_turn`) and checks again in full.
+            return
         if scoped and actor.role == Role.AGENT and actor.department != self.state.department:
             raise forbidden(
                 f"case {self.state.case_id} belongs to department '{self.state.department}'; "
