@@ -112,13 +112,7 @@ async def rate(label: str, n: int, concurrency: int, make) -> dict:
 async def settle(label: str, n: int, concurrency: int, make) -> None:
     """Wait (untimed) until every workflow of a phase has run its first task."""
     say(f"  {label}: waiting for the workers to take up all {n} workflows")
-    sem = asyncio.Semaphore(concurrency)
-
-    async def one(i: int) -> None:
-        async with sem:
-            await make(i)
-
-    await asyncio.gather(*(one(i) for i in range(n)))
+    await rate(f"{label} settled", n, concurrency, make)  # its timing is not reported
 
 
 @dataclass

@@ -84,14 +84,15 @@ def first_plan_request(policy_version: str, target: str, warn_ratio: float, at: 
     )
 
 
-def policy_request(inp: CaseInput) -> PolicyRequest:
+def policy_request(case: CaseInput | CaseState, version: str | None) -> PolicyRequest:
+    """The fields that select a case's policy rows (as filed, or as reclassified since)."""
     return PolicyRequest(
-        version=inp.policy_version,
-        case_type=inp.case_type,
-        severity=inp.severity,
-        tier=inp.customer.tier,
-        category=inp.category,
-        channel=inp.channel,
+        version=version,
+        case_type=case.case_type,
+        severity=case.severity,
+        tier=case.customer.tier,
+        category=case.category,
+        channel=case.channel,
     )
 
 
@@ -99,7 +100,7 @@ def plan_intake(
     book: PolicyBook, inp: CaseInput, windows: tuple[WindowName, ...], at: datetime
 ) -> IntakePlan:
     """Resolve the policy and plan the intake windows now (API side; raises PolicyError)."""
-    policy = book.resolve(policy_request(inp))
+    policy = book.resolve(policy_request(inp, inp.policy_version))
     plans = {
         name.value: book.plan(
             first_plan_request(policy.version, policy.targets[name.value], policy.warn_ratio, at)

@@ -46,7 +46,6 @@ with workflow.unsafe.imports_passed_through():
         Phase,
         PlanRequest,
         PlanResult,
-        PolicyRequest,
         ReclassifyAction,
         RecordRequest,
         RequestInfoAction,
@@ -65,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         internal_notice,
         new_state,
         new_window,
+        policy_request,
     )
     from workflows.search_attributes import search_attribute_updates
 
@@ -325,14 +325,7 @@ class CaseLifecycle:
     async def _resolve_policy(self, version: str | None) -> ResolvedPolicy:
         return await workflow.execute_local_activity(
             ActivityName.RESOLVE_POLICY,
-            PolicyRequest(
-                version=version,
-                case_type=self.state.case_type,
-                severity=self.state.severity,
-                tier=self.state.customer.tier,
-                category=self.state.category,
-                channel=self.state.channel,
-            ),
+            policy_request(self.state, version),
             result_type=ResolvedPolicy,
             start_to_close_timeout=CLOCK_TIMEOUT,
         )
@@ -480,9 +473,7 @@ class CaseLifecycle:
         """Raise unless `action` fits the phase and `actor` may perform it on this case."""
         allowed = self.ALLOWED.get(action)
         if allowed is None:
-            raise invalid_state(
-                f"action '{action}' does not apply to {self.state.case_type.value} cases"
-            )
+            raise invalid_state(self._not_applicable(action))
         if self.state.phase not in allowed:
             phases = ", ".join(sorted(p.value for p in allowed))
             raise invalid_state(
@@ -533,7 +524,7 @@ class CaseLifecycle:
         raise invalid_state(self._not_applicable(name))
 
     def _not_applicable(self, name: str) -> str:
-        return f"'{name}' does not apply to a {self.state.case_type.value} case"
+        return f"action '{name}' does not apply to {self.state.case_type.value} cases"
 
     # ------------------------------------------------------------------ agent actions
     @workflow.update

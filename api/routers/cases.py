@@ -188,7 +188,6 @@ async def create_case(
         f"{body.channel.value}:{body.client_reference}" if body.client_reference else None
     )
     case_id, replay = await _case_id_for(engine, key, body, from_header=bool(idempotency_key))
-    filed_at = datetime.now(UTC)
     inp = CaseInput(
         case_id=case_id,
         case_type=body.type,
@@ -207,14 +206,16 @@ async def create_case(
         client_reference=body.client_reference,
         search_attributes=settings.search_attributes,
         services=list(body.services),
+        opened_at=datetime.now(UTC),
     )
     # Routed and planned here, with the same policy functions the workflow would use, so the
     # answer does not wait for a worker; the workflow adopts the plan from its input.
-    inp.opened_at = filed_at
-    inp.intake = plan_intake(book, inp, workflow_cls.OPEN_AT_INTAKE, filed_at)
-    state = None if replay else await _file(engine, temporal, settings, workflow_cls, inp)
+    windows = workflow_cls.OPEN_AT_INTAKE
+    inp.intake = plan_intake(book, inp, windows, inp.opened_at)
+    record = intake_record(inp, inp.opened_at, inp.intake, windows)
+    state = None if replay else await _file(engine, temporal, settings, workflow_cls, record, inp)
     if state is None:
-        state = await _existing(engine, temporal, settings, workflow_cls, inp)
+        state = await _existing(engine, temporal, settings, workflow_cls, record, inp)
     response.status_code = status.HTTP_200_OK if replay else status.HTTP_201_CREATED
     response.headers["Location"] = f"/api/v1/cases/{case_id}"
     return case_view(state, Role(user.role), book)
@@ -226,11 +227,12 @@ def _start_attributes(inp: CaseInput, record: RecordRequest):
     return initial_search_attributes(record.state) if inp.search_attributes else None
 
 
-async def _file(engine, temporal, settings, workflow_cls, inp: CaseInput) -> CaseState | None:
+async def _file(
+    engine, temporal, settings, workflow_cls, record: RecordRequest, inp: CaseInput
+) -> CaseState | None:
     """Start a new case's workflow, then write its intake record (the workflow writes the
     same record too). None when the workflow already exists: a concurrent request with the
     same key got there first, and the caller reads what that one filed."""
-    record = intake_record(inp, inp.opened_at, inp.intake, workflow_cls.OPEN_AT_INTAKE)
     try:
         await temporal.start_workflow(
             workflow_cls.run,
@@ -255,10 +257,11 @@ async def _file(engine, temporal, settings, workflow_cls, inp: CaseInput) -> Cas
     return record.state
 
 
-async def _existing(engine, temporal, settings, workflow_cls, inp: CaseInput) -> CaseState:
+async def _existing(
+    engine, temporal, settings, workflow_cls, record: RecordRequest, inp: CaseInput
+) -> CaseState:
     """A replayed key: the case its first request filed. Update-with-start waits until its
     intake is recorded, and starts it if that first request died before starting it."""
-    record = intake_record(inp, inp.opened_at, inp.intake, workflow_cls.OPEN_AT_INTAKE)
     start = WithStartWorkflowOperation(
         workflow_cls.run,
         inp,
