@@ -150,6 +150,12 @@ async def _until(predicate, timeout: float = 40.0, every: float = 0.3):
     raise AssertionError("condition not reached in time")
 
 
+async def _taken_up(client, case_id) -> bool:
+    """The worker has run the case's first task: its timers are armed in Temporal."""
+    history = await client.get_workflow_handle(case_id).fetch_history()
+    return any(e.HasField("workflow_task_completed_event_attributes") for e in history.events)
+
+
 async def test_worker_killed_while_timers_wait_escalates_exactly_once(faults):
     r = await faults.http.post(
         "/api/v1/cases", json=complaint_body(channel="wechat"), headers=auth("channel")
@@ -200,6 +206,9 @@ async def test_postgres_outage_gives_503_and_the_read_model_catches_up(faults):
     other = (
         await faults.http.post("/api/v1/cases", json=complaint_body(), headers=auth("channel"))
     ).json()["case_id"]
+    # Intake answers before the worker takes the case up; wait for that, so the outage below
+    # meets a case whose timer is already armed (the one the test watches fire meanwhile).
+    await _until(lambda: _taken_up(faults.client, cid))
     faults.stop_postgres()
     try:
         r = await faults.http.post(
