@@ -156,6 +156,40 @@ async def test_failed_sends_are_retried_then_marked_failed(db_engine):
     assert len(gateway.about(case_id)) == 3
 
 
+class FailsFor(Recorder):
+    """Fails only the sends to one recipient."""
+
+    def __init__(self, recipient: str) -> None:
+        super().__init__()
+        self.recipient = recipient
+
+    async def send(self, channel, recipient, subject, body) -> None:
+        await super().send(channel, recipient, subject, body)
+        if recipient == self.recipient:
+            raise ConnectionError("staff inbox down")
+
+
+async def test_a_failing_row_does_not_hold_back_the_rows_claimed_with_it(db_engine):
+    case_id = await _case(db_engine, [{}, {"recipient": "team_lead", "channel": "internal"}, {}])
+    gateway = FailsFor("team_lead")
+    worker = DeliveryWorker(db_engine, gateway, retry_delay=0)
+    await worker.run_once()
+    rows = await _rows(db_engine, case_id)
+    assert [(r.status, r.attempts) for r in rows] == [("sent", 1), ("pending", 1), ("sent", 1)]
+    assert rows[1].last_error == "ConnectionError: staff inbox down"
+    assert rows[0].body and rows[2].body and rows[1].body is None
+    assert len(gateway.about(case_id)) == 3  # the failed row was not retried in that pass
+
+
+async def test_more_rows_than_one_claim_are_all_sent_in_one_pass(db_engine):
+    notes = [{"template": "info_request", "params": {"question": f"Q{i:02d}"}} for i in range(45)]
+    case_id = await _case(db_engine, notes)
+    recorder = Recorder()
+    assert await DeliveryWorker(db_engine, recorder, claim=20).run_once(batch=100) >= 45
+    assert len({c[3] for c in recorder.about(case_id)}) == 45
+    assert {r.status for r in await _rows(db_engine, case_id)} == {"sent"}
+
+
 async def test_a_failed_send_backs_off_before_the_next_attempt(db_engine):
     case_id = await _case(db_engine, [{}])
     worker = DeliveryWorker(db_engine, Recorder(fail=True), retry_delay=600)
@@ -208,7 +242,8 @@ async def test_concurrent_workers_never_send_a_row_twice(db_engine):
     notes = [{"template": "info_request", "params": {"question": f"Q{i:02d}"}} for i in range(40)]
     case_id = await _case(db_engine, notes)
     recorders = [Recorder(delay=0.005) for _ in range(3)]
-    workers = [DeliveryWorker(db_engine, r) for r in recorders]
+    # Small claims, so that three workers get a share of 40 rows.
+    workers = [DeliveryWorker(db_engine, r, claim=4) for r in recorders]
 
     await asyncio.gather(*(w.run_once(batch=100) for w in workers))
 
