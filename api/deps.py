@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from caseflow.case_numbers import CaseNumberBlock
 from caseflow.db.models import User
 from caseflow.domain import Actor, Role
 from caseflow.policy import PolicyBook
-from caseflow.security import hash_token
+from caseflow.security import TokenCache, hash_token
 from caseflow.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="A user's access token")
@@ -38,13 +39,19 @@ async def get_book(request: Request) -> PolicyBook:
     return request.app.state.book
 
 
+async def get_case_numbers(request: Request) -> CaseNumberBlock:
+    return request.app.state.case_numbers
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 BookDep = Annotated[PolicyBook, Depends(get_book)]
+CaseNumbersDep = Annotated[CaseNumberBlock, Depends(get_case_numbers)]
 
 
 async def current_user(
+    request: Request,
     engine: EngineDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
@@ -54,19 +61,22 @@ async def current_user(
             "missing bearer token: send 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    token_hash = hash_token(credentials.credentials)
+    cache: TokenCache[User] = request.app.state.token_cache
+    user = cache.get(token_hash)
+    if user is not None:
+        return user
     async with engine.connect() as conn:
-        row = (
-            await conn.execute(
-                select(User).where(User.token_hash == hash_token(credentials.credentials))
-            )
-        ).first()
+        row = (await conn.execute(select(User).where(User.token_hash == token_hash))).first()
     if row is None or not row.active:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "unknown or inactive token",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return User.model_validate(row._mapping)
+    user = User.model_validate(row._mapping)
+    cache.put(token_hash, user)
+    return user
 
 
 UserDep = Annotated[User, Depends(current_user)]

@@ -16,9 +16,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import install_error_handlers
 from api.routers import actions, cases, codec, health, me, metrics, pages, policy
 from api.schemas import ERROR_RESPONSES
+from caseflow.case_numbers import CaseNumberBlock
 from caseflow.db import make_engine
 from caseflow.logging import setup_logging
 from caseflow.policy import PolicyBook
+from caseflow.security import TokenCache
 from caseflow.settings import Settings, get_settings
 from caseflow.temporal import connect
 
@@ -101,6 +103,8 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
         # Invalid policy files stop the start here, naming the file and the problem.
         app.state.book = book or PolicyBook.load(settings.policy_dir, settings.policy_version)
         app.state.engine = make_engine(settings.database_url)
+        app.state.case_numbers = CaseNumberBlock(app.state.engine, settings.case_number_block)
+        app.state.token_cache = TokenCache(settings.auth_cache_seconds)
         try:
             app.state.temporal = await connect(settings)
         except RuntimeError as exc:

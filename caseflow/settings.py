@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     # ids listed to read older payloads). Unset = payloads are stored in clear.
     payload_keys: str | None = Field(default=None, repr=False)
 
+    # Seconds the API remembers who a bearer token belongs to (0 = ask the database every
+    # request): a deactivated user is refused at the latest this long after.
+    auth_cache_seconds: float = Field(default=10.0, ge=0, le=3600)
+    # Case numbers drawn from the database this many at a time by each API process.
+    case_number_block: int = Field(default=20, ge=1, le=1000)
+
     log_level: str = "INFO"
     log_json: bool = False
 

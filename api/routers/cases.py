@@ -27,6 +27,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.records import write_transition
 from api.deps import (
     BookDep,
+    CaseNumbersDep,
     EngineDep,
     SettingsDep,
     TemporalDep,
@@ -44,7 +45,7 @@ from api.schemas import (
     TimelineEvent,
     case_view,
 )
-from caseflow.case_numbers import allocate_case_number
+from caseflow.case_numbers import CaseNumberBlock
 from caseflow.db.models import CaseEventRow, CaseRow, IntakeKey, User
 from caseflow.domain import (
     OPEN_PHASES,
@@ -109,18 +110,18 @@ def _request_hash(body: CaseCreate) -> str:
 
 
 async def _case_id_for(
-    engine, key: str | None, body: CaseCreate, from_header: bool
+    engine, numbers: CaseNumberBlock, key: str | None, body: CaseCreate, from_header: bool
 ) -> tuple[str, bool]:
     """The case number for this intake; (number, True) when the key was seen before."""
     now = datetime.now(UTC)
     if key is None:
-        return await allocate_case_number(engine, body.type, now), False
+        return await numbers.next(body.type, now), False
     digest = _request_hash(body)
     async with engine.begin() as conn:
         existing = (await conn.execute(select(IntakeKey).where(IntakeKey.key == key))).first()
         if existing is None:
             # The number is drawn first so the key row is complete when it becomes visible.
-            candidate = await allocate_case_number(conn, body.type, now)
+            candidate = await numbers.next(body.type, now)
             await conn.execute(
                 insert(IntakeKey)
                 .values(key=key, case_id=candidate, request_hash=digest, created_at=now)
@@ -163,6 +164,7 @@ async def create_case(
     temporal: TemporalDep,
     settings: SettingsDep,
     book: BookDep,
+    numbers: CaseNumbersDep,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -187,7 +189,9 @@ async def create_case(
     key = idempotency_key or (
         f"{body.channel.value}:{body.client_reference}" if body.client_reference else None
     )
-    case_id, replay = await _case_id_for(engine, key, body, from_header=bool(idempotency_key))
+    case_id, replay = await _case_id_for(
+        engine, numbers, key, body, from_header=bool(idempotency_key)
+    )
     inp = CaseInput(
         case_id=case_id,
         case_type=body.type,

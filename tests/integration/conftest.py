@@ -125,6 +125,7 @@ async def serve_stack(
         payload_keys=payload_keys,
         schedules=False,
         temporal_ui_url=None,
+        auth_cache_seconds=1.0,  # short, so a test can watch a deactivation take effect
     )
     # The worker connects exactly as production does (same converter, same payload codec).
     worker_client = await connect(settings)

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import insert, text, update
 
+from caseflow.db.models import User
+from caseflow.security import hash_token, new_token
 from tests.integration.conftest import act, auth, complaint_body, workflow_runs
 
 pytestmark = pytest.mark.integration
@@ -39,6 +42,25 @@ async def test_api_errors_401_without_a_valid_token(http):
     assert r.status_code == 401
     for path in ("/api/v1/cases", "/api/v1/policy", "/api/v1/me", "/api/v1/cases/CMP-x"):
         assert (await http.get(path)).status_code == 401, path
+
+
+async def test_api_errors_401_once_a_user_is_deactivated(http, stack):
+    token = new_token()
+    user_id = f"temp-{uuid.uuid4().hex[:8]}"
+    async with stack["engine"].begin() as conn:
+        await conn.execute(
+            insert(User).values(
+                id=user_id, name="Temp", role="supervisor", token_hash=hash_token(token)
+            )
+        )
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await http.get("/api/v1/me", headers=headers)).status_code == 200
+    async with stack["engine"].begin() as conn:
+        await conn.execute(update(User).where(User.id == user_id).values(active=False))
+    # The API remembers a token for auth_cache_seconds (1 s in this stack), no longer.
+    await asyncio.sleep(1.2)
+    r = await http.get("/api/v1/me", headers=headers)
+    assert r.status_code == 401 and "unknown or inactive token" in r.json()["detail"]
 
 
 async def test_api_errors_403_role_and_department(http):
