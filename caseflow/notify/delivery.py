@@ -112,7 +112,7 @@ class DeliveryWorker:
         self.claim = claim
 
     async def run_once(self, batch: int = 100) -> int:
-        """Try up to about `batch` due notifications; returns how many were sent."""
+        """Try up to `batch` due notifications; returns how many were sent."""
         return (await self._pass(batch))[1]
 
     async def run(self, interval: float = 1.0, batch: int = 100) -> None:
