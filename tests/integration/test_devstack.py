@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from caseflow.devstack import free_port, postgres_pid, stop_embedded_postgres
+from tests.integration.conftest import complaint_body
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 180  # first start creates the PostgreSQL cluster and migrates
@@ -149,16 +150,6 @@ def stop(dev: Dev) -> str:
     return dev.output
 
 
-COMPLAINT = {
-    "type": "complaint",
-    "customer": {"name": "张三", "phone": "13800138000"},
-    "channel": "phone",
-    "category": "service",
-    "severity": "general",
-    "description": "survives a restart",
-}
-
-
 def test_caseflow_dev_starts_stops_and_keeps_data(tmp_path):
     data = tmp_path / "data"
     pgdata = data / "pgdata"
@@ -200,7 +191,7 @@ def test_caseflow_dev_starts_stops_and_keeps_data(tmp_path):
         created = httpx.post(
             f"{base}/api/v1/cases",
             headers={"Authorization": "Bearer demo-channel-hotline"},
-            json=COMPLAINT,
+            json=complaint_body(description="survives a restart"),
             timeout=60,
         )
         assert created.status_code == 201, created.text

@@ -31,6 +31,7 @@ from caseflow.domain import (
     Channel,
     Customer,
     CustomerTier,
+    Phase,
     Role,
     Severity,
 )
@@ -207,3 +208,24 @@ def book_with(tmp_dir: Path, active: str) -> PolicyBook:
 
 def close_to(a: datetime, b: datetime, tolerance: timedelta = timedelta(seconds=1)) -> bool:
     return abs(a.astimezone(UTC) - b.astimezone(UTC)) <= tolerance
+
+
+def bare_state(case_id: str, now: datetime, *, seq: int = 1, phase: Phase = Phase.NEW) -> CaseState:
+    """A minimal complaint snapshot, for feeding the record activity directly."""
+    return CaseState(
+        case_id=case_id,
+        case_type=CaseType.COMPLAINT,
+        phase=phase,
+        customer=Customer("李四", "13900000000"),
+        channel=Channel.SMS,
+        reply_channel=Channel.SMS,
+        category=None,
+        severity=None,
+        description="d",
+        department="customer_service",
+        assignee=None,
+        policy_version="2026.1",
+        opened_at=now,
+        updated_at=now,
+        seq=seq,
+    )

@@ -5,7 +5,7 @@ dispute, and the validators that refuse actions which do not fit."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -362,61 +362,3 @@ async def test_vip_customers_get_a_shorter_response_window(harness):
     _, state = await harness.start(tier=CustomerTier.VIP)
     response = state.windows["response"]
     assert response.target == "12h" and response.due_at == state.opened_at + 12 * H
-
-
-async def test_record_activity_is_idempotent(db_engine):
-    from temporalio.testing import ActivityEnvironment
-
-    from activities.records import RecordActivities
-    from caseflow.domain import (
-        AuditEvent,
-        CaseState,
-        CaseType,
-        Channel,
-        Customer,
-        RecordRequest,
-    )
-
-    now = datetime.now(UTC)
-    case_id = f"CMP-T-{uuid.uuid4().hex[:10]}"
-    state = CaseState(
-        case_id=case_id,
-        case_type=CaseType.COMPLAINT,
-        phase=Phase.NEW,
-        customer=Customer("李四", "13900000000"),
-        channel=Channel.SMS,
-        reply_channel=Channel.SMS,
-        category=None,
-        severity=None,
-        description="d",
-        department="customer_service",
-        assignee=None,
-        policy_version="2026.1",
-        opened_at=now,
-        updated_at=now,
-        seq=1,
-    )
-    event = AuditEvent(
-        seq=1, kind="intake", at=now, actor_id="x", actor_role="channel", summary="filed"
-    )
-    records = RecordActivities(db_engine)
-    activity_env = ActivityEnvironment()
-    first = RecordRequest(state=state, events=[event])
-    await activity_env.run(records.record_transition, first)
-    await activity_env.run(records.record_transition, first)  # a retry
-    assert len(await fetch_events(db_engine, case_id)) == 1
-
-    newer = CaseState(**{**state.__dict__, "phase": Phase.IN_PROGRESS, "seq": 2})
-    event2 = AuditEvent(
-        seq=2, kind="accepted", at=now, actor_id="x", actor_role="agent", summary="accepted"
-    )
-    await activity_env.run(records.record_transition, RecordRequest(newer, [event2]))
-    await activity_env.run(records.record_transition, first)  # a late retry of the old one
-    from sqlalchemy import text
-
-    async with db_engine.connect() as conn:
-        phase = (
-            await conn.execute(text("SELECT phase FROM cases WHERE case_id = :c"), {"c": case_id})
-        ).scalar_one()
-    assert phase == "in_progress"
-    assert kinds(await fetch_events(db_engine, case_id)) == ["intake", "accepted"]

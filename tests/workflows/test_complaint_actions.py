@@ -20,10 +20,6 @@ from caseflow.domain import (
     Actor,
     AuditEvent,
     CallbackAction,
-    CaseState,
-    CaseType,
-    Channel,
-    Customer,
     CustomerResponseAction,
     FeedbackAction,
     NoteAction,
@@ -43,6 +39,7 @@ from tests.workflows.conftest import (
     AGENT_PRODUCT,
     HOTLINE,
     SUPERVISOR,
+    bare_state,
     close_to,
     closed_state,
     events_of,
@@ -315,26 +312,6 @@ async def test_refused_actions_leave_no_trace(harness, update, arg, error):
 # ---------------------------------------------------------------------------- records
 
 
-def _state(case_id: str, now: datetime, *, seq: int, phase: Phase) -> CaseState:
-    return CaseState(
-        case_id=case_id,
-        case_type=CaseType.COMPLAINT,
-        phase=phase,
-        customer=Customer("李四", "13900000000"),
-        channel=Channel.SMS,
-        reply_channel=Channel.SMS,
-        category=None,
-        severity=None,
-        description="d",
-        department="customer_service",
-        assignee=None,
-        policy_version="2026.1",
-        opened_at=now,
-        updated_at=now,
-        seq=seq,
-    )
-
-
 async def _case_row(engine, case_id: str):
     async with engine.connect() as conn:
         return (
@@ -351,7 +328,7 @@ async def test_record_transition_is_idempotent_and_never_goes_back(db_engine):
     now = datetime.now(UTC).replace(microsecond=0)
     case_id = f"CMP-T-{uuid.uuid4().hex[:10]}"
     intake = RecordRequest(
-        state=_state(case_id, now, seq=1, phase=Phase.NEW),
+        state=bare_state(case_id, now),
         events=[AuditEvent(1, "intake", now, "channel.hotline", "channel", "filed")],
         notifications=[NotificationRequest("customer", "sms", "intake_ack")],
     )
@@ -364,7 +341,7 @@ async def test_record_transition_is_idempotent_and_never_goes_back(db_engine):
 
     later = now + timedelta(minutes=5)
     accepted = RecordRequest(
-        state=_state(case_id, now, seq=2, phase=Phase.IN_PROGRESS),
+        state=bare_state(case_id, now, seq=2, phase=Phase.IN_PROGRESS),
         events=[AuditEvent(2, "accepted", later, "agent.cs", "agent", "accepted")],
     )
     await activity_env.run(records.record_transition, accepted)
