@@ -26,6 +26,7 @@ from caseflow.domain import (
     PlanResult,
     PolicyRequest,
     RecordRequest,
+    ResolvedPolicy,
     Segment,
     Window,
     WindowName,
@@ -73,14 +74,16 @@ def new_window(name: WindowName, target: str, at: datetime, plan: PlanResult) ->
     )
 
 
-def first_plan_request(policy_version: str, target: str, warn_ratio: float, at: datetime):
-    """The plan request of a window opening at `at` (no clock time used yet)."""
+def plan_request(
+    policy: ResolvedPolicy, target: str, now: datetime, used_segments: list[Segment]
+) -> PlanRequest:
+    """What the deadline planner needs for one window of a case under `policy`."""
     return PlanRequest(
-        policy_version=policy_version,
+        policy_version=policy.version,
         target=target,
-        warn_ratio=warn_ratio,
-        now=at,
-        used_segments=[Segment(start=at)],
+        warn_ratio=policy.warn_ratio,
+        now=now,
+        used_segments=used_segments,
     )
 
 
@@ -103,7 +106,7 @@ def plan_intake(
     policy = book.resolve(policy_request(inp, inp.policy_version))
     plans = {
         name.value: book.plan(
-            first_plan_request(policy.version, policy.targets[name.value], policy.warn_ratio, at)
+            plan_request(policy, policy.targets[name.value], at, [Segment(start=at)])
         )
         for name in windows
         if name.value in policy.targets

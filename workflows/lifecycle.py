@@ -44,7 +44,6 @@ with workflow.unsafe.imports_passed_through():
         NotificationRequest,
         Outcome,
         Phase,
-        PlanRequest,
         PlanResult,
         ReclassifyAction,
         RecordRequest,
@@ -64,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
         internal_notice,
         new_state,
         new_window,
+        plan_request,
         policy_request,
     )
     from workflows.search_attributes import search_attribute_updates
@@ -334,13 +334,7 @@ class CaseLifecycle:
         assert self.policy is not None
         return await workflow.execute_local_activity(
             ActivityName.PLAN_WINDOW,
-            PlanRequest(
-                policy_version=self.policy.version,
-                target=target,
-                warn_ratio=self.policy.warn_ratio,
-                now=now,
-                used_segments=segments,
-            ),
+            plan_request(self.policy, target, now, segments),
             result_type=PlanResult,
             start_to_close_timeout=CLOCK_TIMEOUT,
         )
