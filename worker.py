@@ -8,35 +8,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 import sys
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.cases import CaseActivities
+from activities.cases import CaseActivities, Provisioning
 from activities.clock import ClockActivities
 from activities.maintenance import MaintenanceActivities
 from activities.records import RecordActivities
+from caseflow.case_numbers import CaseNumbers
 from caseflow.db import make_engine
 from caseflow.logging import setup_logging
 from caseflow.notify.delivery import start_delivery_task
 from caseflow.policy import PolicyBook, PolicyError, get_policy_book
-from caseflow.provisioning import PostgresProvisioning, ProvisioningPort
-from caseflow.schedules import ensure_schedules
+from caseflow.provisioning import PostgresProvisioning
+from caseflow.readmodel.maintenance import MonthlyReports, Retention
+from caseflow.readmodel.queries import OutageQueries
+from caseflow.readmodel.writes import ReadModelWriter
 from caseflow.settings import Settings, get_settings
 from caseflow.temporal import connect, metrics_runtime
 from workflows.registry import ALL_WORKFLOWS
+from workflows.schedules import ensure_schedules
 
 log = logging.getLogger("caseflow.worker")
-
-# The sandbox re-imports a workflow's module for every case it opens. The shared lifecycle is
-# large and pure (no I/O, time only from workflow.now()), so it is passed through: opening a
-# case then costs a fraction of the CPU. The replay tests still run it in the full sandbox.
-WORKFLOW_RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows.lifecycle")
-)
 
 
 def build_worker(
@@ -44,20 +42,35 @@ def build_worker(
     engine: AsyncEngine,
     task_queue: str,
     book: PolicyBook | None = None,
-    provisioning: ProvisioningPort | None = None,
+    provisioning: Provisioning | None = None,
     **options,
 ) -> Worker:
     """A worker with every workflow and activity registered (also used by the tests)."""
+    book = book or get_policy_book()
+    timezone = book.active.timezone
     clock = ClockActivities(book)
-    records = RecordActivities(engine)
-    cases = CaseActivities(engine, provisioning or PostgresProvisioning(engine))
-    maintenance = MaintenanceActivities(engine)
+    records = RecordActivities(ReadModelWriter(engine))
+    cases = CaseActivities(
+        CaseNumbers(engine, timezone),
+        provisioning or PostgresProvisioning(engine),
+        OutageQueries(engine),
+    )
+    maintenance = MaintenanceActivities(MonthlyReports(engine, timezone), Retention(engine))
     return Worker(
         client,
         task_queue=task_queue,
         workflows=ALL_WORKFLOWS,
-        workflow_runner=options.pop("workflow_runner", WORKFLOW_RUNNER),
-        activities=[*clock.all(), *records.all(), *cases.all(), *maintenance.all()],
+        activities=[
+            clock.resolve_policy,
+            clock.plan_window,
+            clock.next_working_instant,
+            records.record_transition,
+            cases.allocate_case_number,
+            cases.terminate_services,
+            cases.outage_status,
+            maintenance.generate_monthly_report,
+            maintenance.anonymise_expired,
+        ],
         # Activities are async: they run on the event loop, no thread pool needed.
         max_concurrent_activities=200,
         **options,
@@ -74,10 +87,10 @@ async def run_worker(settings: Settings) -> None:
     client = await connect(settings, runtime)
     engine = make_engine(settings.database_url)
     if settings.schedules:
-        await ensure_schedules(client, settings)
+        await ensure_schedules(client, settings, book.active.timezone)
     worker = build_worker(client, engine, settings.task_queue, book)
     # The outbox is delivered next to the worker; several workers share it safely.
-    delivery = start_delivery_task(engine)
+    delivery = start_delivery_task(engine, timezone=book.active.timezone)
     log.info(
         "worker started",
         extra={
@@ -96,6 +109,9 @@ async def run_worker(settings: Settings) -> None:
 def main() -> None:
     settings = get_settings()
     setup_logging(settings)
+    # `docker stop` / Kubernetes send SIGTERM: treat it as Ctrl-C, which asyncio turns into a
+    # cancellation, so the worker shuts down gracefully instead of dying mid-task.
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_worker(settings))

@@ -4,40 +4,29 @@ depends on calendar data or policy files that may have changed since."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from temporalio import activity
 
-from caseflow.domain import (
-    ActivityName,
-    InstantRequest,
-    PlanRequest,
-    PlanResult,
-    PolicyRequest,
-    ResolvedPolicy,
-)
-from caseflow.policy import PolicyBook, get_policy_book
+from caseflow.domain import InstantRequest, PlanRequest, PlanResult, PolicyRequest, ResolvedPolicy
+
+if TYPE_CHECKING:  # the book (policy files, calendar) is handed in by the worker
+    from caseflow.policy import PolicyBook
 
 
 class ClockActivities:
-    def __init__(self, book: PolicyBook | None = None) -> None:
-        self._book = book
+    def __init__(self, book: PolicyBook) -> None:
+        self.book = book
 
-    @property
-    def book(self) -> PolicyBook:
-        return self._book or get_policy_book()
-
-    @activity.defn(name=ActivityName.RESOLVE_POLICY)
+    @activity.defn
     async def resolve_policy(self, req: PolicyRequest) -> ResolvedPolicy:
         return self.book.resolve(req)
 
-    @activity.defn(name=ActivityName.PLAN_WINDOW)
+    @activity.defn
     async def plan_window(self, req: PlanRequest) -> PlanResult:
         return self.book.plan(req)
 
-    @activity.defn(name=ActivityName.NEXT_WORKING_INSTANT)
+    @activity.defn
     async def next_working_instant(self, req: InstantRequest) -> datetime:
         calendar = self.book.get(req.policy_version).calendar_model
         return calendar.next_working_instant(req.at).astimezone(UTC)
-
-    def all(self) -> list:
-        return [self.resolve_policy, self.plan_window, self.next_working_instant]

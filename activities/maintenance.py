@@ -1,107 +1,35 @@
-"""Scheduled housekeeping: the monthly statistics report and records retention."""
+"""Scheduled housekeeping as activities: the monthly statistics report and records retention."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Protocol
 
-from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
-from caseflow.db.models import MonthlyReport
-from caseflow.domain import ActivityName, RetentionRequest
-from caseflow.reports import build_report, report_csv
-
-ANONYMISED = "(anonymised)"
+from caseflow.domain import MonthlyReportRequest, RetentionRequest
 
 
-def month_bounds(month: str) -> tuple[datetime, datetime]:
-    start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
-    if start.month == 12:
-        return start, start.replace(year=start.year + 1, month=1)
-    return start, start.replace(month=start.month + 1)
+class ReportStore(Protocol):
+    async def generate(self, month: str | None, at: datetime) -> str: ...
+
+
+class RetentionStore(Protocol):
+    async def anonymise_batch(self, req: RetentionRequest) -> int: ...
 
 
 class MaintenanceActivities:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, reports: ReportStore, retention: RetentionStore) -> None:
+        self.reports = reports
+        self.retention = retention
 
-    @activity.defn(name=ActivityName.GENERATE_MONTHLY_REPORT)
-    async def generate_monthly_report(self, month: str) -> int:
-        """Build and store the month's report (re-running replaces it); returns its case count."""
-        since, until = month_bounds(month)
-        report = await build_report(self.engine, since, until)
-        values = dict(month=month, csv=report_csv(report), generated_at=datetime.now(UTC))
-        stmt = insert(MonthlyReport).values(**values)
-        async with self.engine.begin() as conn:
-            await conn.execute(stmt.on_conflict_do_update(index_elements=["month"], set_=values))
-        return report.total
+    @activity.defn
+    async def generate_monthly_report(self, req: MonthlyReportRequest) -> str:
+        """Build and store a month's statistics (附件一 §7.1); months are cut in the policy's
+        time zone. Returns the month it covered."""
+        return await self.reports.generate(req.month, req.at or datetime.now(UTC))
 
-    @activity.defn(name=ActivityName.ANONYMISE_EXPIRED)
+    @activity.defn
     async def anonymise_expired(self, req: RetentionRequest) -> int:
-        """Strip personal data from up to `batch` cases archived before the cutoff, each with
-        an audit event; already anonymised cases are skipped, so retries do nothing twice."""
-        async with self.engine.begin() as conn:
-            rows = (
-                await conn.execute(
-                    text(
-                        """
-                        SELECT case_id, seq FROM cases
-                        WHERE phase = 'archived' AND closed_at < :cutoff
-                          AND state->'customer'->>'name' <> :anon
-                        ORDER BY closed_at LIMIT :batch FOR UPDATE SKIP LOCKED
-                        """
-                    ),
-                    {"cutoff": req.cutoff, "anon": ANONYMISED, "batch": req.batch},
-                )
-            ).all()
-            now = datetime.now(UTC)
-            for case_id, seq in rows:
-                await conn.execute(
-                    text(
-                        """
-                        UPDATE cases SET seq = :seq, updated_at = :now,
-                          state = jsonb_set(jsonb_set(state, '{customer}',
-                            (state->'customer') || jsonb_build_object(
-                              'name', CAST(:anon AS text), 'phone', '',
-                              'customer_id', NULL)),
-                            '{description}', to_jsonb(CAST(:anon AS text)))
-                        WHERE case_id = :case_id
-                        """
-                    ),
-                    {"seq": seq + 1, "now": now, "anon": ANONYMISED, "case_id": case_id},
-                )
-                await conn.execute(
-                    text(
-                        """
-                        INSERT INTO case_events
-                          (case_id, seq, kind, at, actor_id, actor_role, summary, data)
-                        VALUES (:case_id, :seq, 'anonymised', :now, 'system', 'admin',
-                          :summary, CAST(:data AS jsonb))
-                        ON CONFLICT ON CONSTRAINT uq_case_events_case_seq DO NOTHING
-                        """
-                    ),
-                    {
-                        "case_id": case_id,
-                        "seq": seq + 1,
-                        "now": now,
-                        "summary": "personal data removed after the retention period",
-                        "data": f'{{"run": "{req.run_key}"}}',
-                    },
-                )
-            await conn.execute(
-                text(
-                    """
-                    INSERT INTO retention_runs (run_key, cutoff, anonymised, ran_at)
-                    VALUES (:key, :cutoff, :n, :now)
-                    ON CONFLICT (run_key) DO UPDATE
-                      SET anonymised = retention_runs.anonymised + EXCLUDED.anonymised
-                    """
-                ),
-                {"key": req.run_key, "cutoff": req.cutoff, "n": len(rows), "now": now},
-            )
-        return len(rows)
-
-    def all(self) -> list:
-        return [self.generate_monthly_report, self.anonymise_expired]
+        """Strip personal data from up to `batch` cases archived before the cutoff."""
+        return await self.retention.anonymise_batch(req)

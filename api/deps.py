@@ -50,9 +50,30 @@ BookDep = Annotated[PolicyBook, Depends(get_book)]
 CaseNumbersDep = Annotated[CaseNumberBlock, Depends(get_case_numbers)]
 
 
+class NotSignedIn(Exception):
+    """Raised by page dependencies; the app turns it into a redirect to /login."""
+
+
+async def user_for_token(request: Request, token: str) -> User | None:
+    """The active user a token belongs to, or None. The one lookup behind the API's bearer
+    tokens and the pages' sign-in: same cache, so a deactivation reaches both within
+    `auth_cache_seconds`."""
+    token_hash = hash_token(token)
+    cache: TokenCache[User] = request.app.state.token_cache
+    user = cache.get(token_hash)
+    if user is not None:
+        return user
+    async with request.app.state.engine.connect() as conn:
+        row = (await conn.execute(select(User).where(User.token_hash == token_hash))).first()
+    if row is None or not row.active:
+        return None
+    user = User.model_validate(row._mapping)
+    cache.put(token_hash, user)
+    return user
+
+
 async def current_user(
     request: Request,
-    engine: EngineDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -61,21 +82,13 @@ async def current_user(
             "missing bearer token: send 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    token_hash = hash_token(credentials.credentials)
-    cache: TokenCache[User] = request.app.state.token_cache
-    user = cache.get(token_hash)
-    if user is not None:
-        return user
-    async with engine.connect() as conn:
-        row = (await conn.execute(select(User).where(User.token_hash == token_hash))).first()
-    if row is None or not row.active:
+    user = await user_for_token(request, credentials.credentials)
+    if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "unknown or inactive token",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    user = User.model_validate(row._mapping)
-    cache.put(token_hash, user)
     return user
 
 
@@ -92,3 +105,7 @@ def require_role(user: User, roles: frozenset[Role], what: str) -> None:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, f"role '{user.role}' may not {what} (allowed: {allowed})"
         )
+
+
+# Who may read Temporal's own record of a case (its event history).
+HISTORY_ROLES = frozenset({Role.SUPERVISOR, Role.ADMIN})

@@ -17,7 +17,7 @@ from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeou
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.routers.pages import NotSignedIn
+from api.deps import NotSignedIn
 
 log = logging.getLogger(__name__)
 

@@ -103,7 +103,9 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
         # Invalid policy files stop the start here, naming the file and the problem.
         app.state.book = book or PolicyBook.load(settings.policy_dir, settings.policy_version)
         app.state.engine = make_engine(settings.database_url)
-        app.state.case_numbers = CaseNumberBlock(app.state.engine, settings.case_number_block)
+        app.state.case_numbers = CaseNumberBlock(
+            app.state.engine, settings.case_number_block, app.state.book.active.timezone
+        )
         app.state.token_cache = TokenCache(settings.auth_cache_seconds)
         try:
             app.state.temporal = await connect(settings)
@@ -132,8 +134,9 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
         version="0.1.0",
         summary="Telecom customer-service cases as durable Temporal workflows",
         description=(
-            "Complaints, inquiries and unsubscribes, each a Temporal workflow with SLA timers "
-            "from the Chinese telecom service standards. Authenticate with "
+            "Complaints, inquiries, unsubscribes, fault repairs (with outages) and service "
+            "requests, each a Temporal workflow with SLA timers from the Chinese telecom "
+            "service standards. Authenticate with "
             "`Authorization: Bearer <token>`; `caseflow dev` prints demo tokens.\n\n"
             'Errors are always `{"detail": "..."}`: 401 no or bad token, 403 role or '
             "department, 404 unknown case, 409 not allowed in the case's phase (or archived), "

@@ -1,4 +1,8 @@
-"""Request and response bodies. Every text is capped so no payload nears Temporal's limits."""
+"""Request and response bodies. Every text is capped so no payload nears Temporal's limits.
+
+Action bodies are derived from the action table (api/action_bodies.py); the intake body is
+validated per case type from the case-type registry.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,34 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.action_bodies import MAX_TEXT, Body
 from caseflow.domain import (
     CaseState,
     CaseType,
     Category,
     Channel,
+    Consent,
     CustomerTier,
+    FaultRecord,
+    Feedback,
+    FirstAnswer,
+    Fulfilment,
+    OutageRecord,
     Phase,
+    Resolution,
+    Review,
     Role,
-    Satisfaction,
+    SatisfactionRecord,
     Severity,
+    Termination,
+    Urgency,
     WindowName,
     WindowState,
 )
+from caseflow.domain.case_types import CASE_TYPES, INTAKE_FIELDS
+from caseflow.domain.deadlines import next_deadline
 from caseflow.pii import UNMASKED_ROLES
 from caseflow.policy import (
     CalendarOverrides,
@@ -30,35 +46,9 @@ from caseflow.policy import (
     PolicyError,
     WindowRow,
 )
-from workflows.registry import WORKFLOWS
 
-MAX_TEXT = 4000  # Settings.max_text_chars default; the route re-checks against Settings
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
-OptionalText = Annotated[str, Field(max_length=MAX_TEXT)]
 SERVICE_PATTERN = re.compile(r"^(voice|sms|data|account|vas:[a-z0-9_-]{1,32})$")
-
-
-def _no_nul(value: Any, where: str = "body") -> None:
-    """PostgreSQL text cannot hold NUL: refuse it here instead of failing in an activity."""
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError(f"{where} contains a NUL character")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _no_nul(key, where)
-            _no_nul(item, f"{where}.{key}")
-    elif isinstance(value, list):
-        for item in value:
-            _no_nul(item, where)
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _text_is_storable(cls, data: Any) -> Any:
-        _no_nul(data)
-        return data
 
 
 # ------------------------------------------------------------------ intake
@@ -69,27 +59,73 @@ class CustomerIn(Body):
     tier: CustomerTier = CustomerTier.STANDARD
 
 
+def _types_with(field: str, required: bool) -> list[CaseType]:
+    return [
+        t
+        for t, s in CASE_TYPES.items()
+        if field in (s.intake.required if required else s.intake.allowed)
+    ]
+
+
+def _intake_doc(field: str, what: str) -> str:
+    needs = _types_with(field, True)
+    may = [t for t in _types_with(field, False) if t not in needs]
+    parts = [what]
+    if needs:
+        parts.append("Required for " + ", ".join(t.value for t in needs) + ".")
+    if may:
+        parts.append("Optional for " + ", ".join(t.value for t in may) + ".")
+    parts.append("Refused for other types.")
+    return " ".join(parts)
+
+
 class CaseCreate(Body):
-    """A new case from an intake channel (or an agent filing on the customer's behalf)."""
+    """A new case from an intake channel (or staff filing on the customer's behalf). Which of
+    the type-specific fields a type needs comes from the case-type registry."""
 
     type: CaseType
-    customer: CustomerIn
+    customer: CustomerIn | None = Field(
+        default=None, description="Required for every type that has a customer (not outage)"
+    )
     channel: Channel
     reply_channel: Channel | None = Field(
         default=None, description="Where results go; default: the channel the customer used"
     )
-    category: Category | None = Field(default=None, description="Required for complaints")
-    severity: Severity | None = Field(default=None, description="Required for complaints")
     description: Text
     client_reference: Annotated[str | None, Field(max_length=200)] = Field(
         default=None,
         description="The channel's own id; without an Idempotency-Key it dedupes the intake",
     )
-    services: list[str] = Field(
-        default_factory=list,
+    category: Category | None = Field(default=None, description=_intake_doc("category", ""))
+    severity: Severity | None = Field(default=None, description=_intake_doc("severity", ""))
+    kind: Annotated[str | None, Field(max_length=32)] = Field(
+        default=None,
+        description=_intake_doc(
+            "kind",
+            "The type's own kind: a fault's (no_service, slow_data, voice_quality, broadband, "
+            "other) or a service request's (business, account, application).",
+        ),
+    )
+    urgency: Urgency | None = Field(default=None, description=_intake_doc("urgency", ""))
+    services: list[str] | None = Field(
+        default=None,
         max_length=20,
-        description="Unsubscribe only: voice, sms, data, account, or vas:<name>",
+        description=_intake_doc(
+            "services", "What to stop: voice, sms, data, account or vas:<name>."
+        ),
         examples=[["sms", "vas:music"]],
+    )
+    service_number: Annotated[str | None, Field(min_length=1, max_length=32)] = Field(
+        default=None, description=_intake_doc("service_number", "The broken line or account.")
+    )
+    location: Annotated[str | None, Field(min_length=1, max_length=200)] = Field(
+        default=None, description=_intake_doc("location", "Where the fault is.")
+    )
+    outage_id: Annotated[str | None, Field(min_length=1, max_length=40)] = Field(
+        default=None, description=_intake_doc("outage_id", "A known outage this fault is part of.")
+    )
+    area: Annotated[str | None, Field(min_length=1, max_length=200)] = Field(
+        default=None, description=_intake_doc("area", "Where service is out.")
     )
 
     model_config = ConfigDict(
@@ -103,33 +139,36 @@ class CaseCreate(Body):
                     "category": "service",
                     "severity": "general",
                     "description": "Charged twice for the October data package",
-                }
+                },
+                {
+                    "type": "fault",
+                    "customer": {"name": "李四", "phone": "13900139000"},
+                    "channel": "phone",
+                    "kind": "broadband",
+                    "service_number": "021-55501234",
+                    "location": "上海市浦东新区张江路 100 号",
+                    "description": "No internet since this morning",
+                },
             ]
         },
     )
 
-    @field_validator("type", mode="before")
-    @classmethod
-    def _supported_type(cls, value: Any) -> Any:
-        # The enum names every type the domain knows; only those with a workflow can be filed.
-        supported = sorted(t.value for t in WORKFLOWS)
-        if value not in supported:
-            raise PydanticCustomError(
-                "unsupported_case_type",
-                "case type '{value}' is not supported yet (supported: {supported})",
-                {"value": str(value), "supported": ", ".join(supported)},
-            )
-        return value
-
     @model_validator(mode="after")
     def _fits_type(self) -> CaseCreate:
-        if self.type == CaseType.COMPLAINT:
-            missing = [f for f in ("category", "severity") if getattr(self, f) is None]
-            if missing:
-                raise ValueError(f"a complaint needs {' and '.join(missing)}")
-        if self.type == CaseType.UNSUBSCRIBE:
-            if not self.services:
-                raise ValueError("an unsubscribe needs the services to stop (services)")
+        spec = CASE_TYPES[self.type]
+        present = {f for f in INTAKE_FIELDS if getattr(self, f) not in (None, [])}
+        missing = sorted(spec.intake.required - present)
+        if missing:
+            raise ValueError(f"a {self.type.value} needs {' and '.join(missing)}")
+        extra = sorted(present - spec.intake.allowed)
+        if extra:
+            raise ValueError(f"{', '.join(extra)} do not apply to {self.type.value} cases")
+        if spec.customer_facing and self.customer is None:
+            raise ValueError(f"a {self.type.value} needs the customer")
+        if self.kind is not None and self.kind not in spec.intake.kinds:
+            kinds = ", ".join(spec.intake.kinds)
+            raise ValueError(f"unknown {self.type.value} kind {self.kind!r} (kinds: {kinds})")
+        if self.services is not None:
             bad = [s for s in self.services if not SERVICE_PATTERN.match(s)]
             if bad:
                 raise ValueError(
@@ -137,123 +176,7 @@ class CaseCreate(Body):
                 )
             if len(set(self.services)) != len(self.services):
                 raise ValueError("services must not repeat")
-        elif self.services:
-            raise ValueError("services apply to unsubscribe cases only")
         return self
-
-
-# ------------------------------------------------------------------ actions
-# One body per action, mirroring the update arguments in caseflow.domain minus `actor`: who acts
-# always comes from the bearer token, never from the body.
-def _example(**fields: Any) -> ConfigDict:
-    return ConfigDict(extra="forbid", json_schema_extra={"examples": [fields]})
-
-
-class AcceptBody(Body):
-    """No fields: the signed-in agent becomes the assignee."""
-
-
-class NoteBody(Body):
-    model_config = _example(text="Called the customer back; waiting for the billing team")
-    text: Text
-
-
-class TransferBody(Body):
-    model_config = _example(department="product", reason="Billing rule question for product")
-    department: Annotated[str, Field(min_length=1, max_length=64, examples=["product"])]
-    reason: Text
-
-
-class AssignBody(Body):
-    model_config = _example(assignee="agent.cs")
-    assignee: Annotated[str, Field(min_length=1, max_length=64, description="A user id")]
-    department: Annotated[str | None, Field(max_length=64)] = None
-
-
-class RequestInfoBody(Body):
-    model_config = _example(question="Which month's bill shows the double charge?")
-    question: Text
-
-
-class CustomerReplyBody(Body):
-    model_config = _example(text="October 2026")
-    text: Text
-
-
-class ReclassifyBody(Body):
-    model_config = _example(severity="major", reason="Several months affected")
-    reason: Text
-    severity: Severity | None = None
-    tier: CustomerTier | None = None
-    category: Category | None = None
-
-
-class ResolveBody(Body):
-    model_config = _example(result="Refunded 30 yuan", process="Checked the billing records")
-    result: Text
-    process: Text
-    evidence: OptionalText = ""
-
-
-class FeedbackBody(Body):
-    model_config = _example(message="We refunded 30 yuan to your account")
-    message: Text
-    channel: Channel | None = Field(
-        default=None, description="Default: the reply channel the customer asked for"
-    )
-
-
-class CustomerResponseBody(Body):
-    model_config = _example(comment="OK, thank you")
-    comment: OptionalText = ""
-
-
-class CallbackBody(Body):
-    model_config = _example(satisfaction="satisfied", comment="Customer happy with the refund")
-    satisfaction: Satisfaction
-    comment: OptionalText = ""
-
-
-class AcknowledgeBody(Body):
-    model_config = _example(comment="I have it")
-    comment: OptionalText = ""
-
-
-class AnswerBody(Body):
-    model_config = _example(answer="Your promotion ended in October")
-    answer: Text
-
-
-class CloseBody(Body):
-    model_config = _example(reason="Answered; no follow-up needed")
-    reason: Text
-
-
-class ConvertBody(Body):
-    model_config = _example(
-        category="marketing",
-        severity="major",
-        reason="The customer was never told the promotion ends",
-    )
-    category: Category
-    severity: Severity
-    reason: Text
-
-
-class ConsentBody(Body):
-    model_config = _example(comment="SMS reply Y")
-    comment: OptionalText = ""
-
-
-class ReviewBody(Body):
-    model_config = _example(approved=True, comment="Record complete")
-    approved: bool
-    comment: OptionalText = ""
-
-
-class RetryBody(Body):
-    model_config = _example(comment="Provisioning is back")
-    comment: OptionalText = ""
 
 
 # ------------------------------------------------------------------ views
@@ -287,19 +210,28 @@ class EscalationView(BaseModel):
     acknowledged_at: datetime | None
 
 
+class CustomerView(BaseModel):
+    name: str
+    phone: str = Field(description="Masked for intake channels")
+    customer_id: str | None = Field(description="Masked for intake channels")
+    tier: CustomerTier
+
+
 class CaseView(BaseModel):
     case_id: str = Field(examples=["CMP-20261122-000123"])
     type: CaseType
     phase: Phase
     outcome: str | None
-    customer: dict[str, Any] = Field(
-        description="Phone and customer id are masked for roles "
-        "that do not handle the case (intake channels)"
+    customer: CustomerView = Field(
+        description="Phone and customer id are masked for roles that do not handle the case "
+        "(intake channels)"
     )
     channel: Channel
     reply_channel: Channel
     category: Category | None
     severity: Severity | None
+    kind: str | None = Field(description="A fault's or a service request's kind")
+    urgency: Urgency | None
     description: str
     department: str | None
     assignee: str | None
@@ -312,15 +244,21 @@ class CaseView(BaseModel):
     breached: bool = Field(description="An open window is past its deadline")
     reopen_count: int
     transfer_count: int
-    resolution: dict[str, str] | None
-    feedback: dict[str, str] | None
-    satisfaction: dict[str, str] | None
+    resolution: Resolution | None
+    feedback: Feedback | None
+    satisfaction: SatisfactionRecord | None
     customer_confirmed: bool | None
-    services: list[str]
-    termination: dict[str, str] | None
-    review: dict[str, str] | None
+    first_answer: FirstAnswer | None = Field(description="Inquiries")
+    services: list[str] = Field(description="Unsubscribes: what to stop")
+    consent: Consent | None = Field(description="Unsubscribes")
+    termination: Termination | None = Field(description="Unsubscribes")
+    review: Review | None = Field(description="Unsubscribes")
+    fault: FaultRecord | None = Field(description="Faults")
+    fulfilment: Fulfilment | None = Field(description="Service requests")
+    outage: OutageRecord | None = Field(description="Outages")
     links: dict[str, str]
     policy_version: str
+    run: int = Field(description="Which Temporal run holds the case (continue-as-new counts up)")
     opened_at: datetime
     updated_at: datetime
     closed_at: datetime | None
@@ -356,13 +294,8 @@ def case_view(
     """The one shape a case is shown in, whether it comes from the read model or an update."""
     now = now or datetime.now(UTC)
     windows = {}
-    # Same rule as the read model's next_deadline column, so a list and a detail agree.
-    upcoming = []
     for name, w in state.windows.items():
         counting = w.state in (WindowState.RUNNING, WindowState.BREACHED) and w.due_at
-        remaining = (w.due_at - now).total_seconds() if counting else None
-        if w.state == WindowState.RUNNING and w.due_at:
-            upcoming.append((w.due_at, name))
         windows[name] = WindowView(
             target=w.target,
             state=w.state,
@@ -373,22 +306,22 @@ def case_view(
             breached_at=w.breached_at,
             closed_at=w.closed_at,
             pause_reason=w.pause_reason,
-            remaining_seconds=remaining,
+            remaining_seconds=(w.due_at - now).total_seconds() if counting else None,
         )
     esc = state.escalation
-    if esc.next_at is not None:
-        upcoming.append((esc.next_at, "escalation"))
-    next_deadline, next_window = min(upcoming) if upcoming else (None, None)
-    customer = {
-        "name": state.customer.name,
-        "phone": state.customer.phone,
-        "customer_id": state.customer.customer_id,
-        "tier": state.customer.tier.value,
-    }
-    # Intake channels file cases but have no need to read personal data back.
-    if role not in UNMASKED_ROLES:
-        customer["phone"] = mask(customer["phone"])
-        customer["customer_id"] = mask(customer["customer_id"], 2, 2)
+    due, what = next_deadline(state) or (None, None)
+    masked = role not in UNMASKED_ROLES  # intake channels file cases; they need not read back
+    customer = CustomerView(
+        name=state.customer.name,
+        phone=mask(state.customer.phone) if masked else state.customer.phone,
+        customer_id=mask(state.customer.customer_id, 2, 2)
+        if masked
+        else state.customer.customer_id,
+        tier=state.customer.tier,
+    )
+    fault = state.fault
+    if fault is not None and masked:
+        fault = FaultRecord(**{**vars(fault), "service_number": mask(fault.service_number)})
     return CaseView(
         case_id=state.case_id,
         type=state.case_type,
@@ -399,6 +332,8 @@ def case_view(
         reply_channel=state.reply_channel,
         category=state.category,
         severity=state.severity,
+        kind=state.kind,
+        urgency=state.urgency,
         description=state.description,
         department=state.department,
         assignee=state.assignee,
@@ -411,8 +346,8 @@ def case_view(
             acknowledged_at=esc.acknowledged_at,
         ),
         windows=windows,
-        next_deadline=next_deadline,
-        next_window=next_window,
+        next_deadline=due,
+        next_window=what,
         breached=any(w.state == WindowState.BREACHED for w in state.windows.values()),
         reopen_count=state.reopen_count,
         transfer_count=state.transfer_count,
@@ -420,11 +355,17 @@ def case_view(
         feedback=state.feedback,
         satisfaction=state.satisfaction,
         customer_confirmed=state.customer_confirmed,
+        first_answer=state.first_answer,
         services=state.services,
+        consent=state.consent,
         termination=state.termination,
         review=state.review,
+        fault=fault,
+        fulfilment=state.fulfilment,
+        outage=state.outage,
         links=state.links,
         policy_version=state.policy_version,
+        run=state.run,
         opened_at=state.opened_at,
         updated_at=state.updated_at,
         closed_at=state.closed_at,
@@ -481,11 +422,14 @@ class PolicyView(BaseModel):
     still loaded: running cases keep the version they pinned at start."""
 
     version: str
+    case_types: list[CaseType]
     timezone: str
     warn_ratio: float
     business_hours: BusinessHoursView
     calendar: CalendarOverrides
     routing: dict[Category, str]
+    routing_by_kind: dict[CaseType, dict[str, str]]
+    type_departments: dict[CaseType, str]
     default_department: str
     ladder: list[LadderRow]
     windows: list[WindowRow]
@@ -501,7 +445,12 @@ class UserView(BaseModel):
 
 class ErrorBody(BaseModel):
     detail: str
-    reason: str | None = None
+    reason: str | None = Field(
+        default=None, description="The kind of refusal: InvalidState, Forbidden, InvalidInput..."
+    )
+    code: str | None = Field(
+        default=None, description="A stable code for the refusal (pages translate by it)"
+    )
     errors: list[dict[str, Any]] | None = None
 
 

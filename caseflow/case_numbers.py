@@ -1,4 +1,7 @@
-"""Case numbers such as CMP-20261122-000123: type prefix, local date, a global counter."""
+"""Case numbers such as CMP-20261122-000123: type prefix, local date, a global counter.
+
+The date is the filing date in the policy's time zone (the one `timezone` setting).
+"""
 
 from __future__ import annotations
 
@@ -8,27 +11,28 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from caseflow.domain import CASE_PREFIX, CaseType
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-
-
-def format_case_number(case_type: CaseType, at: datetime, counter: int) -> str:
-    return f"{CASE_PREFIX[case_type]}-{at.astimezone(LOCAL_TZ):%Y%m%d}-{counter:06d}"
+from caseflow.domain import CaseType
+from caseflow.domain.case_types import spec
 
 
-async def allocate_case_number(
-    db: AsyncEngine | AsyncConnection, case_type: CaseType, at: datetime
-) -> str:
-    """Draw the next number from the database sequence (never reused, even on rollback)."""
-    if isinstance(db, AsyncEngine):
-        async with db.connect() as conn:
+def format_case_number(case_type: CaseType, at: datetime, counter: int, timezone: str) -> str:
+    return f"{spec(case_type).prefix}-{at.astimezone(ZoneInfo(timezone)):%Y%m%d}-{counter:06d}"
+
+
+class CaseNumbers:
+    """Draws one number at a time from the database sequence (never reused, even on rollback):
+    what a workflow's case-number activity uses (a converted inquiry's new complaint)."""
+
+    def __init__(self, engine: AsyncEngine, timezone: str) -> None:
+        self._engine = engine
+        self._timezone = timezone
+
+    async def allocate(self, case_type: CaseType, at: datetime) -> str:
+        async with self._engine.connect() as conn:
             counter = (await conn.execute(text("SELECT nextval('case_number_seq')"))).scalar_one()
-    else:
-        counter = (await db.execute(text("SELECT nextval('case_number_seq')"))).scalar_one()
-    return format_case_number(case_type, at, counter)
+        return format_case_number(case_type, at, counter, self._timezone)
 
 
 class CaseNumberBlock:
@@ -37,9 +41,10 @@ class CaseNumberBlock:
     rest of a block is lost when the process stops, and with several API processes the
     numbers of one day are not in filing order. Both are fine for a case number."""
 
-    def __init__(self, engine: AsyncEngine, size: int = 20) -> None:
+    def __init__(self, engine: AsyncEngine, size: int, timezone: str) -> None:
         self._engine = engine
         self._size = size
+        self._timezone = timezone
         self._free: deque[int] = deque()
         self._lock = asyncio.Lock()
 
@@ -53,4 +58,4 @@ class CaseNumberBlock:
                     )
                     self._free.extend(sorted(drawn.scalars()))
             counter = self._free.popleft()
-        return format_case_number(case_type, at, counter)
+        return format_case_number(case_type, at, counter, self._timezone)

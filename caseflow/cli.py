@@ -407,13 +407,10 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    import worker
-
-    # `docker stop` / Kubernetes send SIGTERM: treat it as Ctrl-C, which asyncio turns into a
-    # cancellation, so the worker shuts down gracefully instead of dying mid-task.
-    signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
-    worker.main()  # run_worker(settings) with the configured logging, until Ctrl-C/SIGINT
-    return 0
+    # The worker is the top of the stack (it imports workflows and activities, which import
+    # caseflow): this process becomes `python -m worker` rather than importing it.
+    os.execv(sys.executable, [sys.executable, "-m", "worker"])
+    return 0  # not reached
 
 
 def cmd_api(args: argparse.Namespace) -> int:

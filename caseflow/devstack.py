@@ -30,7 +30,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from caseflow.temporal import SEARCH_ATTRIBUTE_TYPES
+from caseflow.search_attributes import SEARCH_ATTRIBUTE_TYPES
 
 log = logging.getLogger("caseflow.devstack")
 

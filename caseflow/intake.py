@@ -19,8 +19,10 @@ from caseflow.domain import (
     AuditEvent,
     CaseInput,
     CaseState,
+    FaultRecord,
     IntakePlan,
     NotificationRequest,
+    OutageRecord,
     Phase,
     PlanRequest,
     PlanResult,
@@ -32,6 +34,7 @@ from caseflow.domain import (
     WindowName,
     WindowState,
 )
+from caseflow.domain.case_types import spec
 
 if TYPE_CHECKING:
     from caseflow.policy import PolicyBook
@@ -48,6 +51,8 @@ def new_state(inp: CaseInput, opened_at: datetime) -> CaseState:
         reply_channel=inp.reply_channel or inp.channel,
         category=inp.category,
         severity=inp.severity,
+        kind=inp.kind,
+        urgency=inp.urgency,
         description=inp.description,
         department=None,
         assignee=None,
@@ -56,8 +61,17 @@ def new_state(inp: CaseInput, opened_at: datetime) -> CaseState:
         updated_at=opened_at,
         client_reference=inp.client_reference,
         links=dict(inp.links),
-        extra=dict(inp.extra),
         services=list(inp.services),
+        fault=(
+            FaultRecord(
+                service_number=inp.fault.service_number,
+                location=inp.fault.location,
+                outage_id=inp.fault.outage_id,
+            )
+            if inp.fault
+            else None
+        ),
+        outage=OutageRecord(area=inp.outage.area) if inp.outage else None,
     )
 
 
@@ -96,19 +110,19 @@ def policy_request(case: CaseInput | CaseState, version: str | None) -> PolicyRe
         tier=case.customer.tier,
         category=case.category,
         channel=case.channel,
+        kind=case.kind,
+        urgency=case.urgency,
     )
 
 
-def plan_intake(
-    book: PolicyBook, inp: CaseInput, windows: tuple[WindowName, ...], at: datetime
-) -> IntakePlan:
+def plan_intake(book: PolicyBook, inp: CaseInput, at: datetime) -> IntakePlan:
     """Resolve the policy and plan the intake windows now (API side; raises PolicyError)."""
     policy = book.resolve(policy_request(inp, inp.policy_version))
     plans = {
         name.value: book.plan(
             plan_request(policy, policy.targets[name.value], at, [Segment(start=at)])
         )
-        for name in windows
+        for name in spec(inp.case_type).intake_windows
         if name.value in policy.targets
     }
     return IntakePlan(policy=policy, windows=plans)
@@ -140,14 +154,13 @@ def internal_notice(
     )
 
 
-def intake_record(
-    inp: CaseInput, opened_at: datetime, intake: IntakePlan, windows: tuple[WindowName, ...]
-) -> RecordRequest:
+def intake_record(inp: CaseInput, opened_at: datetime, intake: IntakePlan) -> RecordRequest:
     """The first transition: routed, intake windows running, the customer acknowledged."""
     policy = intake.policy
     state = new_state(inp, opened_at)
     state.policy_version = policy.version
     state.department = policy.department
+    windows = spec(inp.case_type).intake_windows
     for name in windows:
         target = policy.targets.get(name.value)
         if target is not None:
@@ -168,8 +181,7 @@ def intake_record(
         deadline=first.due_at,
         data={"policy_version": policy.version},
     )
-    notifications = [
-        customer_notice(state, "intake_ack"),
-        internal_notice(state, "agent", "new_case"),
-    ]
+    notifications = [internal_notice(state, "agent", "new_case")]
+    if spec(inp.case_type).customer_facing:
+        notifications.insert(0, customer_notice(state, "intake_ack"))
     return RecordRequest(state=state, events=[event], notifications=notifications)

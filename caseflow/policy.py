@@ -26,36 +26,14 @@ from caseflow.domain import (
     PolicyRequest,
     ResolvedPolicy,
     Severity,
+    Urgency,
     WindowName,
 )
+from caseflow.domain.case_types import CASE_TYPES
 from caseflow.worktime import WorkCalendar, parse_duration
 
 PACKAGED_DIR = Path(__file__).parent / "policies"
 WINDOW_FIELDS = tuple(w.value for w in WindowName)
-# Windows each case type must have a default target for (the others are optional).
-REQUIRED_WINDOWS: dict[CaseType, tuple[WindowName, ...]] = {
-    CaseType.COMPLAINT: (
-        WindowName.RESPONSE,
-        WindowName.HANDLING,
-        WindowName.FEEDBACK,
-        WindowName.FOLLOW_UP,
-        WindowName.TRANSFER,
-    ),
-    CaseType.INQUIRY: (
-        WindowName.RESPONSE,
-        WindowName.HANDLING,
-        WindowName.FEEDBACK,
-        WindowName.FOLLOW_UP,
-        WindowName.TRANSFER,
-    ),
-    CaseType.UNSUBSCRIBE: (
-        WindowName.RESPONSE,
-        WindowName.CONSENT,
-        WindowName.HANDLING,
-        WindowName.REVIEW,
-        WindowName.TRANSFER,
-    ),
-}
 
 
 class PolicyError(ValueError):
@@ -98,26 +76,49 @@ class LadderRow(BaseModel):
 
 
 class WindowRow(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """One row of the window table: selectors ("*" = any) and the windows it sets, by name
+    (`response = "24h"`). A window name is any of WindowName; a case type's spec says which
+    windows it has."""
+
+    model_config = ConfigDict(extra="allow")
     id: str
     case_type: CaseType
     severity: Severity | Literal["*"] = "*"
     tier: CustomerTier | Literal["*"] = "*"
     channel: Channel | Literal["*"] = "*"
     category: Category | Literal["*"] = "*"
-    response: str | None = None
-    handling: str | None = None
-    feedback: str | None = None
-    follow_up: str | None = None
-    transfer: str | None = None
-    first_answer: str | None = None
-    consent: str | None = None
-    review: str | None = None
-    _dur = field_validator(*WINDOW_FIELDS)(_check_duration)
+    kind: str = "*"  # the type's own kind (a fault kind, a service-request kind)
+    urgency: Urgency | Literal["*"] = "*"
+    source: str | None = None  # where the standards set this row's limits (file and section)
+
+    @model_validator(mode="after")
+    def _windows_are_durations(self) -> WindowRow:
+        for name, value in (self.model_extra or {}).items():
+            if name not in WINDOW_FIELDS:
+                raise ValueError(
+                    f"row {self.id!r}: unknown field {name!r} (windows: {', '.join(WINDOW_FIELDS)})"
+                )
+            if not isinstance(value, str):
+                raise ValueError(f"row {self.id!r}: {name} must be a duration such as '24h'")
+            try:
+                parse_duration(value)
+            except ValueError as exc:
+                raise ValueError(f"row {self.id!r}: {name}: {exc}") from None
+        spec = CASE_TYPES[self.case_type]
+        if self.kind != "*" and self.kind not in spec.intake.kinds:
+            raise ValueError(
+                f"row {self.id!r}: {self.case_type.value} has no kind {self.kind!r}"
+                + (f" (kinds: {', '.join(spec.intake.kinds)})" if spec.intake.kinds else "")
+            )
+        return self
+
+    @property
+    def targets(self) -> dict[str, str]:
+        return dict(self.model_extra or {})
 
     @property
     def specificity(self) -> int:
-        selectors = (self.severity, self.tier, self.channel, self.category)
+        selectors = (self.severity, self.tier, self.channel, self.category, self.kind, self.urgency)
         return sum(1 for s in selectors if s != "*")
 
     def matches(self, req: PolicyRequest) -> bool:
@@ -127,18 +128,28 @@ class WindowRow(BaseModel):
             and self.tier in ("*", req.tier)
             and self.channel in ("*", req.channel)
             and self.category in ("*", req.category)
+            and self.kind in ("*", req.kind)
+            and self.urgency in ("*", req.urgency)
         )
 
 
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: str = Field(min_length=1)
-    timezone: str = "Asia/Shanghai"
+    # The case types this version covers: it is validated for them only, and filing any other
+    # type while it is active is refused. A new type ships in a new version, so adding one
+    # never invalidates a version that running cases pin.
+    case_types: list[CaseType] = Field(min_length=1)
+    timezone: str  # the one time zone: working time, local dates, report months
     warn_ratio: float = Field(default=0.8, gt=0, lt=1)
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
     calendar: CalendarOverrides = Field(default_factory=CalendarOverrides)
-    routing: dict[Category, str]
-    default_department: str = "customer_service"  # cases without a category (e.g. inquiries)
+    routing: dict[Category, str]  # category -> handling department (标准 §6.2.2)
+    # Per case type: kind -> department (e.g. fault kinds to network operations).
+    routing_by_kind: dict[CaseType, dict[str, str]] = Field(default_factory=dict)
+    # Per case type: the department when neither kind nor category routes it.
+    type_departments: dict[CaseType, str] = Field(default_factory=dict)
+    default_department: str = "customer_service"  # cases routed by nothing above
     ladder: list[LadderRow] = Field(min_length=1)
     windows: list[WindowRow] = Field(min_length=1)
 
@@ -166,15 +177,29 @@ class Policy(BaseModel):
         ids = [row.id for row in self.windows]
         if len(ids) != len(set(ids)):
             raise ValueError("window row ids must be unique")
-        for case_type in CaseType:
+        covered = set(self.case_types)
+        for row in self.windows:
+            if row.case_type not in covered:
+                raise ValueError(
+                    f"row {row.id!r} is for {row.case_type.value}, which this version does not "
+                    f"declare in case_types"
+                )
+        for case_type, kinds in self.routing_by_kind.items():
+            unknown = set(kinds) - set(CASE_TYPES[case_type].intake.kinds)
+            if unknown:
+                raise ValueError(f"routing_by_kind.{case_type.value}: no kinds {sorted(unknown)}")
+        for case_type in self.case_types:
             defaults = [r for r in self.windows if r.case_type == case_type and r.specificity == 0]
-            for name in REQUIRED_WINDOWS[case_type]:
-                if not any(getattr(r, name.value) for r in defaults):
+            for name in CASE_TYPES[case_type].windows:
+                if not any(name.value in r.targets for r in defaults):
                     raise ValueError(
                         f"no default row (all selectors '*') sets {name.value!r} "
                         f"for {case_type.value}"
                     )
         return self
+
+    def covers(self, case_type: CaseType) -> bool:
+        return case_type in self.case_types
 
     @cached_property
     def calendar_model(self) -> WorkCalendar:
@@ -186,25 +211,34 @@ class Policy(BaseModel):
             extra_workdays=frozenset(self.calendar.extra_workdays),
         )
 
+    def department_for(self, req: PolicyRequest) -> str:
+        by_kind = self.routing_by_kind.get(req.case_type, {})
+        if req.kind and req.kind in by_kind:
+            return by_kind[req.kind]
+        if req.category and req.category in self.routing:
+            return self.routing[req.category]
+        return self.type_departments.get(req.case_type, self.default_department)
+
     def resolve(self, req: PolicyRequest) -> ResolvedPolicy:
+        if not self.covers(req.case_type):
+            raise PolicyError(
+                f"policy version {self.version} does not cover {req.case_type.value} cases "
+                f"(it covers: {', '.join(t.value for t in self.case_types)})"
+            )
         rows = [r for r in self.windows if r.matches(req)]
         # Stable sort: equal specificity keeps file order, so the later row wins below.
         rows.sort(key=lambda r: r.specificity)
         targets: dict[str, str] = {}
         sources: dict[str, str] = {}
         for row in rows:
-            for name in WINDOW_FIELDS:
-                value = getattr(row, name)
-                if value is not None:
-                    targets[name] = value
-                    sources[name] = row.id
-        department = self.routing.get(req.category) if req.category else None
-        department = department or self.default_department
+            for name, value in row.targets.items():
+                targets[name] = value
+                sources[name] = row.id
         return ResolvedPolicy(
             version=self.version,
             targets=targets,
             warn_ratio=self.warn_ratio,
-            department=department,
+            department=self.department_for(req),
             ladder=[
                 LadderStep(r.level, r.name, r.notify, r.acts_within, r.business_hours_only)
                 for r in self.ladder

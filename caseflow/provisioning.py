@@ -18,8 +18,9 @@ from caseflow.db.models import Subscription
 ACCOUNT = "account"  # the whole account: every active service of the number
 
 
-class NotSubscribed(Exception):
-    """The customer has no such service: retrying cannot help."""
+class NotSubscribed(LookupError):
+    """The customer has no such service: retrying cannot help. The message names the case and
+    the services, never the phone number (it lands in the case's history and the logs)."""
 
 
 class ProvisioningPort(Protocol):
@@ -45,7 +46,9 @@ class PostgresProvisioning:
             wanted = sorted(by_service) if ACCOUNT in services else services
             missing = [s for s in wanted if s not in by_service]
             if missing:
-                raise NotSubscribed(f"{phone} has no subscription to {', '.join(missing)}")
+                raise NotSubscribed(
+                    f"the customer of case {case_id} has no subscription to {', '.join(missing)}"
+                )
             for service in wanted:
                 row = by_service[service]
                 if row.status == "terminated":

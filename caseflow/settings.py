@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=4000, ge=100, le=100_000)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
 
+    # A case continues as new (a fresh run carrying its exact state) before its history nears
+    # Temporal's per-run limits: 51 200 events, 50 MB, 2 000 updates.
+    history_max_events: int = Field(default=3000, ge=50, le=40_000)
+    history_max_bytes: int = Field(default=3 * 1024 * 1024, ge=32 * 1024, le=40 * 1024 * 1024)
+    history_max_updates: int = Field(default=1000, ge=5, le=1800)
+
     # Records are kept at least 3 years (规范 §4.2), then anonymised by a Temporal Schedule.
     retention_days: int = Field(default=3 * 365, ge=1)
     # Create the report and retention Schedules when the worker starts.
@@ -57,6 +63,15 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = False
+
+    def history_limits(self):  # -> caseflow.domain.HistoryLimits
+        from caseflow.domain import HistoryLimits
+
+        return HistoryLimits(
+            max_events=self.history_max_events,
+            max_bytes=self.history_max_bytes,
+            max_updates=self.history_max_updates,
+        )
 
 
 @lru_cache

@@ -53,18 +53,6 @@ class PayloadConverter(CompositePayloadConverter):
 # Dataclasses with datetimes and enums round-trip exactly through pydantic's JSON.
 DATA_CONVERTER: DataConverter = DataConverter(payload_converter_class=PayloadConverter)
 
-# Custom search attributes (name -> Temporal type), registered by `caseflow dev` on the dev
-# server and by the admin tools in production, so cases are findable in the Temporal UI/CLI.
-SEARCH_ATTRIBUTE_TYPES: dict[str, str] = {
-    "CaseType": "Keyword",
-    "Priority": "Keyword",
-    "Phase": "Keyword",
-    "Department": "Keyword",
-    "Assignee": "Keyword",
-    "EscalationLevel": "Int",
-    "NextDeadline": "Datetime",
-}
-
 
 def metrics_runtime(bind_address: str) -> Runtime:
     """A runtime whose SDK metrics (task latencies, slots, polls...) Prometheus can scrape."""

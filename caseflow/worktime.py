@@ -75,7 +75,7 @@ def parse_duration(text: str) -> Duration:
 
 @dataclass
 class WorkCalendar:
-    timezone: str = "Asia/Shanghai"
+    timezone: str  # the policy's zone: working dates and business hours are local to it
     business_start: time = time(9, 0)
     business_end: time = time(18, 0)
     extra_holidays: frozenset[date] = field(default_factory=frozenset)

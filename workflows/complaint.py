@@ -8,13 +8,16 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from caseflow.domain import CaseInput, CaseState
 
-from workflows.lifecycle import HANDLING_ACTIONS, CaseLifecycle
+from workflows.lifecycle.handling import (
+    CallbackSteps,
+    CustomerInfoSteps,
+    ReclassifySteps,
+    ResolutionSteps,
+)
 
 
 @workflow.defn
-class ComplaintWorkflow(CaseLifecycle):
-    ALLOWED = HANDLING_ACTIONS
-
+class ComplaintWorkflow(CustomerInfoSteps, ReclassifySteps, ResolutionSteps, CallbackSteps):
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
         return await self._run()

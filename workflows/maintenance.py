@@ -8,11 +8,10 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from caseflow.domain import ActivityName, RetentionRequest
+    from activities.maintenance import MaintenanceActivities
+    from caseflow.domain import MonthlyReportRequest, RetentionRequest
 
-from workflows.lifecycle import RECORD_RETRY
-
-LOCAL_OFFSET = timedelta(hours=8)  # Asia/Shanghai has no DST: months are cut at local midnight
+from workflows.lifecycle.recording import RECORD_RETRY
 
 
 @dataclass
@@ -24,19 +23,14 @@ class MonthlyReportInput:
 class MonthlyReportWorkflow:
     @workflow.run
     async def run(self, inp: MonthlyReportInput) -> str:
-        month = inp.month
-        if month is None:
-            local = workflow.now() + LOCAL_OFFSET
-            year, mon = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
-            month = f"{year:04d}-{mon:02d}"
-        total = await workflow.execute_activity(
-            ActivityName.GENERATE_MONTHLY_REPORT,
-            month,
-            result_type=int,
+        # Which month "last month" is depends on the policy's time zone: the activity knows it.
+        month = await workflow.execute_activity_method(
+            MaintenanceActivities.generate_monthly_report,
+            MonthlyReportRequest(month=inp.month, at=workflow.now()),
             start_to_close_timeout=timedelta(minutes=5),
             retry_policy=RECORD_RETRY,
         )
-        workflow.logger.info("monthly report generated", extra={"month": month, "cases": total})
+        workflow.logger.info("monthly report generated", extra={"month": month})
         return month
 
 
@@ -52,13 +46,12 @@ class RetentionWorkflow:
         cutoff = workflow.now() - timedelta(days=inp.retention_days)
         total = 0
         while True:  # batches keep each activity short; the loop ends when nothing is left
-            done = await workflow.execute_activity(
-                ActivityName.ANONYMISE_EXPIRED,
+            done = await workflow.execute_activity_method(
+                MaintenanceActivities.anonymise_expired,
                 RetentionRequest(
                     run_key=workflow.info().workflow_id + "/" + workflow.info().run_id,
                     cutoff=cutoff,
                 ),
-                result_type=int,
                 start_to_close_timeout=timedelta(minutes=5),
                 retry_policy=RECORD_RETRY,
             )

@@ -1,18 +1,30 @@
-"""Which workflow class runs which case type (used by the worker and the API)."""
+"""Which workflow class runs which case type (the worker registers them; the case-type specs
+name them, and a contract test holds the two together)."""
 
 from __future__ import annotations
 
 from caseflow.domain import CaseType
+from caseflow.domain.case_types import CASE_TYPES
 from workflows.complaint import ComplaintWorkflow
+from workflows.fault import FaultWorkflow
 from workflows.inquiry import InquiryWorkflow
 from workflows.maintenance import MonthlyReportWorkflow, RetentionWorkflow
+from workflows.outage import OutageWorkflow
+from workflows.service_request import ServiceRequestWorkflow
 from workflows.unsubscribe import UnsubscribeWorkflow
 
-WORKFLOWS = {
-    CaseType.COMPLAINT: ComplaintWorkflow,
-    CaseType.INQUIRY: InquiryWorkflow,
-    CaseType.UNSUBSCRIBE: UnsubscribeWorkflow,
-}
+_CLASSES = (
+    ComplaintWorkflow,
+    InquiryWorkflow,
+    UnsubscribeWorkflow,
+    FaultWorkflow,
+    OutageWorkflow,
+    ServiceRequestWorkflow,
+)
+_BY_NAME = {cls.__name__: cls for cls in _CLASSES}
+
+# Case type -> the class its spec names (a spec naming no class fails here, at import).
+WORKFLOWS: dict[CaseType, type] = {t: _BY_NAME[s.workflow] for t, s in CASE_TYPES.items()}
 
 # Everything the worker runs: the case workflows plus the scheduled housekeeping.
-ALL_WORKFLOWS = [*WORKFLOWS.values(), MonthlyReportWorkflow, RetentionWorkflow]
+ALL_WORKFLOWS = [*_CLASSES, MonthlyReportWorkflow, RetentionWorkflow]

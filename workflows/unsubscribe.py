@@ -3,14 +3,13 @@ the customer's explicit consent.
 
 Accept -> the customer is asked to confirm (二次确认) -> on consent the services are terminated
 through the provisioning port -> a confirmation notice on the customer's channel -> supervisor
-review (复核) -> archived with the record the standard asks for. No consent within the consent
-window closes the case as not confirmed, with nothing terminated. A failed termination
+review (复核) -> archived with the record the standard asks for (§6.4.1). No consent within the
+consent window closes the case as not confirmed, with nothing terminated. A failed termination
 escalates instead of retrying forever.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -18,33 +17,32 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.cases import CaseActivities
     from caseflow.domain import (
         SYSTEM_ACTOR,
         AcceptAction,
-        ActivityName,
         CaseInput,
         CaseState,
+        Consent,
         ConsentAction,
         NotificationRequest,
         Outcome,
         Phase,
         RetryAction,
+        Review,
         ReviewAction,
+        Termination,
         TerminationRequest,
         TerminationResult,
+        TerminationStatus,
         Window,
         WindowName,
         WindowState,
     )
+    from caseflow.domain.errors import invalid_state
 
-from workflows.lifecycle import (
-    ACTING_ROLES,
-    ANY_OPEN,
-    CUSTOMER_ROLES,
-    SUPERVISING_ROLES,
-    CaseLifecycle,
-    invalid_state,
-)
+from workflows.lifecycle.actions import action
+from workflows.lifecycle.base import CaseWorkflow
 
 # Bounded: a termination that keeps failing escalates to people instead of looping silently.
 TERMINATION_RETRY = RetryPolicy(
@@ -55,26 +53,15 @@ TERMINATION_RETRY = RetryPolicy(
 )
 
 
-@workflow.defn
-class UnsubscribeWorkflow(CaseLifecycle):
-    # The 72 h completion clock runs from the request, not from acceptance.
-    OPEN_AT_INTAKE = (WindowName.RESPONSE, WindowName.HANDLING)
-    ALLOWED = {
-        "accept": frozenset({Phase.NEW, Phase.TRANSFERRED}),
-        "note": ANY_OPEN,
-        "transfer": frozenset({Phase.NEW, Phase.TRANSFERRED}),
-        "assign": ANY_OPEN,
-        "consent": frozenset({Phase.AWAITING_CONSENT}),
-        "decline": frozenset({Phase.AWAITING_CONSENT}),
-        "retry_termination": frozenset({Phase.TERMINATING}),
-        "review": frozenset({Phase.UNDER_REVIEW}),
-        "acknowledge": ANY_OPEN,
-    }
+def _retry_check(wf: CaseWorkflow, a: RetryAction) -> None:
+    termination = wf.state.termination
+    if termination is None or termination.status != TerminationStatus.FAILED:
+        raise invalid_state("nothing_to_retry", "termination has not failed; nothing to retry")
 
-    @workflow.init
-    def __init__(self, inp: CaseInput) -> None:
-        super().__init__(inp)
-        self._termination_task: asyncio.Task | None = None
+
+@workflow.defn
+class UnsubscribeWorkflow(CaseWorkflow):
+    OPENS_ON_ACCEPT = (WindowName.CONSENT,)
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
@@ -83,7 +70,6 @@ class UnsubscribeWorkflow(CaseLifecycle):
     # ------------------------------------------------------------------ consent (二次确认)
     async def _on_accepted(self, a: AcceptAction) -> list[NotificationRequest]:
         self.state.phase = Phase.AWAITING_CONSENT
-        await self._open_window(WindowName.CONSENT)
         return [self._to_customer("consent_request", services=", ".join(self.state.services))]
 
     async def _on_due(self, w: Window, now) -> None:
@@ -105,33 +91,11 @@ class UnsubscribeWorkflow(CaseLifecycle):
             notifications=[self._to_customer("not_confirmed", reason="no confirmation")],
         )
 
-    @workflow.update
+    @action("consent")
     async def consent(self, a: ConsentAction) -> CaseState:
-        async with self._turn():
-            self._check("consent", a.actor, CUSTOMER_ROLES)
-            await self._take_consent(a)
-            return self.state
-
-    @consent.validator
-    def _validate_consent(self, a: ConsentAction) -> None:
-        self._check("consent", a.actor, CUSTOMER_ROLES)
-
-    @workflow.signal
-    async def customer_consent(self, a: ConsentAction) -> None:
-        """Consent from an SMS reply or the app, where nobody waits for an answer."""
-        async with self._turn():
-            if self.state.phase != Phase.AWAITING_CONSENT:
-                workflow.logger.warning(
-                    "consent signal ignored", extra={"phase": self.state.phase.value}
-                )
-                return
-            await self._take_consent(a)
-
-    async def _take_consent(self, a: ConsentAction) -> None:
         self._close_window(WindowName.CONSENT)
         self.state.phase = Phase.TERMINATING
-        self.state.extra["consent_at"] = workflow.now().isoformat()
-        self.state.extra["consent_by"] = a.actor.user_id
+        self.state.consent = Consent(at=workflow.now(), by=a.actor.user_id)
         await self._commit(
             [
                 self._event(
@@ -143,41 +107,34 @@ class UnsubscribeWorkflow(CaseLifecycle):
                 )
             ]
         )
-        self._termination_task = asyncio.create_task(self._terminate())
+        self._start(self._terminate())
+        return self.state
 
-    @workflow.update
+    @action("decline")
     async def decline(self, a: ConsentAction) -> CaseState:
-        async with self._turn():
-            self._check("decline", a.actor, CUSTOMER_ROLES)
-            declined = self._event(
-                "consent_declined",
-                a.actor,
-                "customer declined at the confirmation step; nothing terminated. "
-                f"{a.comment}".strip(),
-            )
-            await self._archive(
-                [declined],
-                outcome=Outcome.DECLINED,
-                summary="closed: the customer declined; no service was terminated",
-                notifications=[self._to_customer("not_confirmed", reason="declined")],
-            )
-            return self.state
-
-    @decline.validator
-    def _validate_decline(self, a: ConsentAction) -> None:
-        self._check("decline", a.actor, CUSTOMER_ROLES)
+        declined = self._event(
+            "consent_declined",
+            a.actor,
+            f"customer declined at the confirmation step; nothing terminated. {a.comment}".strip(),
+        )
+        await self._archive(
+            [declined],
+            outcome=Outcome.DECLINED,
+            summary="closed: the customer declined; no service was terminated",
+            notifications=[self._to_customer("not_confirmed", reason="declined")],
+        )
+        return self.state
 
     # ------------------------------------------------------------------ termination
     async def _terminate(self) -> None:
         try:
-            result = await workflow.execute_activity(
-                ActivityName.TERMINATE_SERVICES,
+            result = await workflow.execute_activity_method(
+                CaseActivities.terminate_services,
                 TerminationRequest(
                     case_id=self.state.case_id,
                     phone=self.state.customer.phone,
                     services=self.state.services,
                 ),
-                result_type=TerminationResult,
                 start_to_close_timeout=timedelta(seconds=60),
                 retry_policy=TERMINATION_RETRY,
             )
@@ -191,14 +148,14 @@ class UnsubscribeWorkflow(CaseLifecycle):
             await self._terminated(result)
 
     async def _termination_failed(self, reason: str) -> None:
-        self.state.termination = {"status": "failed", "error": reason}
-        handling = self.state.windows[WindowName.HANDLING.value]
+        self.state.termination = Termination(status=TerminationStatus.FAILED, error=reason)
+        handling = self.state.window(WindowName.HANDLING)
         failed = self._event(
             "termination_failed",
             SYSTEM_ACTOR,
             f"termination failed: {reason}",
             window=WindowName.HANDLING,
-            deadline=handling.due_at,
+            deadline=handling.due_at if handling else None,
         )
         self._chain_on(WindowName.HANDLING)
         await self._climb(workflow.now(), reason=f"termination failed: {reason}", first=failed)
@@ -207,17 +164,25 @@ class UnsubscribeWorkflow(CaseLifecycle):
         # A re-run after a sent-back review finds the handling window already closed, so the
         # verdict is read from the window itself: a late first termination stays late.
         self._close_window(WindowName.HANDLING)
-        handling = self.state.windows.get(WindowName.HANDLING.value)
-        rerun = (self.state.termination or {}).get("status") == "completed"
-        self.state.termination = {
-            "status": "completed",
-            "completed_at": result.completed_at.isoformat(),
-            "on_time": str(handling is None or handling.state == WindowState.MET).lower(),
-            **{f"service:{s}": r for s, r in result.results.items()},
-        }
+        handling = self.state.window(WindowName.HANDLING)
+        previous = self.state.termination
+        rerun = previous is not None and previous.status == TerminationStatus.COMPLETED
+        self.state.termination = Termination(
+            status=TerminationStatus.COMPLETED,
+            completed_at=result.completed_at,
+            on_time=handling is None or handling.state == WindowState.MET,
+            results=dict(result.results),
+        )
         self.state.phase = Phase.UNDER_REVIEW
         review = await self._open_window(WindowName.REVIEW)
         summary = ", ".join(f"{s}: {r}" for s, r in result.results.items())
+        # A verification re-run that changed nothing does not tell the customer twice.
+        quiet = rerun and set(result.results.values()) == {"already_terminated"}
+        done = (
+            []
+            if quiet
+            else [self._to_customer("unsubscribe_done", services=", ".join(result.results))]
+        )
         await self._commit(
             [
                 self._event(
@@ -229,80 +194,58 @@ class UnsubscribeWorkflow(CaseLifecycle):
                     deadline=review.due_at if review else None,
                 )
             ],
-            [
-                # A verification re-run that changed nothing does not tell the customer twice.
-                *(
-                    []
-                    if rerun and set(result.results.values()) == {"already_terminated"}
-                    else [self._to_customer("unsubscribe_done", services=", ".join(result.results))]
-                ),
-                self._internal("supervisor", "review"),
-            ],
+            [*done, self._internal("supervisor", "review")],
         )
 
-    @workflow.update
+    @action("retry_termination", check=_retry_check)
     async def retry_termination(self, a: RetryAction) -> CaseState:
-        async with self._turn():
-            self._validate_retry_termination(a)
-            self.state.termination = {"status": "retrying"}
-            await self._commit(
-                [self._event("termination_retried", a.actor, f"retry requested. {a.comment}")]
-            )
-            self._termination_task = asyncio.create_task(self._terminate())
-            return self.state
-
-    @retry_termination.validator
-    def _validate_retry_termination(self, a: RetryAction) -> None:
-        self._check("retry_termination", a.actor, ACTING_ROLES)
-        if (self.state.termination or {}).get("status") != "failed":
-            raise invalid_state("termination has not failed; nothing to retry")
+        self.state.termination = Termination(status=TerminationStatus.RETRYING)
+        await self._commit(
+            [self._event("termination_retried", a.actor, f"retry requested. {a.comment}")]
+        )
+        self._start(self._terminate())
+        return self.state
 
     # ------------------------------------------------------------------ review (复核)
-    @workflow.update
+    @action("review")
     async def review(self, a: ReviewAction) -> CaseState:
-        async with self._turn():
-            self._check("review", a.actor, SUPERVISING_ROLES, scoped=False)
-            self._close_window(WindowName.REVIEW)
-            self.state.review = {
-                "approved": str(a.approved).lower(),
-                "reviewer": a.actor.user_id,
-                "comment": a.comment,
-                "at": workflow.now().isoformat(),
-            }
-            if not a.approved:
-                # Sent back: termination runs again (idempotent: it verifies every service).
-                self.state.phase = Phase.TERMINATING
-                await self._commit(
-                    [self._event("review_returned", a.actor, f"sent back: {a.comment}")]
-                )
-                self._termination_task = asyncio.create_task(self._terminate())
-                return self.state
-            approved = self._event(
-                "reviewed", a.actor, f"review approved. {a.comment}".strip(), **self._record()
-            )
-            await self._archive(
-                [approved], outcome=Outcome.TERMINATED, summary="unsubscribe completed and reviewed"
-            )
+        self._close_window(WindowName.REVIEW)
+        self.state.review = Review(
+            approved=a.approved, reviewer=a.actor.user_id, at=workflow.now(), comment=a.comment
+        )
+        if not a.approved:
+            # Sent back: termination runs again (idempotent: it verifies every service).
+            self.state.phase = Phase.TERMINATING
+            await self._commit([self._event("review_returned", a.actor, f"sent back: {a.comment}")])
+            self._start(self._terminate())
             return self.state
-
-    @review.validator
-    def _validate_review(self, a: ReviewAction) -> None:
-        self._check("review", a.actor, SUPERVISING_ROLES, scoped=False)
+        approved = self._event(
+            "reviewed", a.actor, f"review approved. {a.comment}".strip(), **self._record()
+        )
+        await self._archive(
+            [approved], outcome=Outcome.TERMINATED, summary="unsubscribe completed and reviewed"
+        )
+        return self.state
 
     def _record(self) -> dict[str, str]:
-        """The unsubscribe record (§6.4.1): service, user, times, handler, result, system log."""
-        termination = self.state.termination or {}
+        """The unsubscribe record (§6.4.1): service type, user, times, handler, result, system
+        log. The user is named by the case's customer id or case number, not the phone: the
+        record sits in the audit log, which staff and exports read."""
+        termination = self.state.termination
+        consent = self.state.consent
         return {
             "services": ", ".join(self.state.services),
-            "user": self.state.customer.phone,
+            "user": self.state.customer.customer_id or f"customer of {self.state.case_id}",
             "requested_at": self.state.opened_at.isoformat(),
-            "consent_at": self.state.extra.get("consent_at", ""),
-            "completed_at": termination.get("completed_at", ""),
+            "consent_at": consent.at.isoformat() if consent else "",
+            "completed_at": (
+                termination.completed_at.isoformat()
+                if termination and termination.completed_at
+                else ""
+            ),
             "handler": self.state.assignee or "",
             "result": ", ".join(
-                f"{k.removeprefix('service:')}={v}"
-                for k, v in termination.items()
-                if k.startswith("service:")
+                f"{k}={v}" for k, v in (termination.results if termination else {}).items()
             ),
             "system_log": f"case {self.state.case_id}, audit events 1..{self.state.seq}",
         }

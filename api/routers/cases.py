@@ -24,8 +24,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.records import write_transition
 from api.deps import (
+    HISTORY_ROLES,
     BookDep,
     CaseNumbersDep,
     EngineDep,
@@ -36,7 +36,7 @@ from api.deps import (
     require_role,
 )
 from api.errors import ServiceUnavailable
-from api.permissions import CREATE_ROLES, HISTORY_ROLES
+from api.references import require_existing
 from api.schemas import (
     CaseCreate,
     CaseList,
@@ -53,14 +53,19 @@ from caseflow.domain import (
     CaseState,
     CaseType,
     Customer,
+    FaultIntake,
+    OutageIntake,
     Phase,
     RecordRequest,
     Role,
+    Urgency,
 )
+from caseflow.domain.case_types import CASE_TYPES, CaseTypeSpec
 from caseflow.intake import intake_record, plan_intake
 from caseflow.pii import UNMASKED_ROLES, record_access
-from workflows.registry import WORKFLOWS
-from workflows.search_attributes import initial_search_attributes
+from caseflow.policy import PolicyError
+from caseflow.readmodel.writes import write_transition
+from caseflow.search_attributes import initial_search_attributes
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 log = logging.getLogger("caseflow.api.cases")
@@ -174,55 +179,82 @@ async def create_case(
         ),
     ] = None,
 ) -> CaseView:
-    require_role(user, CREATE_ROLES, "file cases")
+    spec = CASE_TYPES[body.type]
+    require_role(user, spec.filed_by, f"file {body.type.value} cases")
     if len(body.description) > settings.max_text_chars:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"description is longer than {settings.max_text_chars} characters",
         )
-    workflow_cls = WORKFLOWS.get(body.type)
-    if workflow_cls is None:
+    if not book.active.covers(body.type):
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"case type '{body.type.value}' is not supported yet",
+            f"the active policy version {book.active_version} does not cover "
+            f"{body.type.value} cases (it covers: "
+            f"{', '.join(t.value for t in book.active.case_types)}); publish a version that "
+            "does, or select one with CASEFLOW_POLICY_VERSION",
         )
+    if body.outage_id:
+        await require_existing(engine, {"outage_id": ("outage", body.outage_id)})
     key = idempotency_key or (
         f"{body.channel.value}:{body.client_reference}" if body.client_reference else None
     )
     case_id, replay = await _case_id_for(
         engine, numbers, key, body, from_header=bool(idempotency_key)
     )
-    inp = CaseInput(
+    inp = case_input(body, case_id, user, settings)
+    # Routed and planned here, with the same policy functions the workflow would use, so the
+    # answer does not wait for a worker; the workflow adopts the plan from its input.
+    try:
+        inp.intake = plan_intake(book, inp, inp.opened_at)
+    except PolicyError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    record = intake_record(inp, inp.opened_at, inp.intake)
+    state = None if replay else await _file(engine, temporal, settings, spec, record, inp)
+    if state is None:
+        state = await _existing(engine, temporal, settings, spec, record, inp)
+    response.status_code = status.HTTP_200_OK if replay else status.HTTP_201_CREATED
+    response.headers["Location"] = f"/api/v1/cases/{case_id}"
+    return case_view(state, Role(user.role), book)
+
+
+def case_input(body: CaseCreate, case_id: str, user: User, settings) -> CaseInput:
+    """The workflow's input for an intake body (validated against its type's spec)."""
+    customer = body.customer
+    return CaseInput(
         case_id=case_id,
         case_type=body.type,
+        # An internal case (an outage) has no customer: the record keeps an empty one.
         customer=Customer(
-            name=body.customer.name,
-            phone=body.customer.phone,
-            customer_id=body.customer.customer_id,
-            tier=body.customer.tier,
-        ),
+            name=customer.name,
+            phone=customer.phone,
+            customer_id=customer.customer_id,
+            tier=customer.tier,
+        )
+        if customer
+        else Customer(name="", phone=""),
         channel=body.channel,
         reply_channel=body.reply_channel,
         description=body.description,
         created_by=actor_of(user),
         category=body.category,
         severity=body.severity,
+        kind=body.kind,
+        urgency=body.urgency or (Urgency.NORMAL if body.type == CaseType.FAULT else None),
         client_reference=body.client_reference,
         search_attributes=settings.search_attributes,
-        services=list(body.services),
+        services=list(body.services or []),
+        fault=FaultIntake(
+            service_number=body.service_number,
+            location=body.location,
+            outage_id=body.outage_id,
+        )
+        if body.type == CaseType.FAULT
+        else None,
+        outage=OutageIntake(area=body.area) if body.type == CaseType.OUTAGE else None,
+        limits=settings.history_limits(),
         opened_at=datetime.now(UTC),
     )
-    # Routed and planned here, with the same policy functions the workflow would use, so the
-    # answer does not wait for a worker; the workflow adopts the plan from its input.
-    windows = workflow_cls.OPEN_AT_INTAKE
-    inp.intake = plan_intake(book, inp, windows, inp.opened_at)
-    record = intake_record(inp, inp.opened_at, inp.intake, windows)
-    state = None if replay else await _file(engine, temporal, settings, workflow_cls, record, inp)
-    if state is None:
-        state = await _existing(engine, temporal, settings, workflow_cls, record, inp)
-    response.status_code = status.HTTP_200_OK if replay else status.HTTP_201_CREATED
-    response.headers["Location"] = f"/api/v1/cases/{case_id}"
-    return case_view(state, Role(user.role), book)
 
 
 def _start_attributes(inp: CaseInput, record: RecordRequest):
@@ -232,14 +264,14 @@ def _start_attributes(inp: CaseInput, record: RecordRequest):
 
 
 async def _file(
-    engine, temporal, settings, workflow_cls, record: RecordRequest, inp: CaseInput
+    engine, temporal, settings, spec: CaseTypeSpec, record: RecordRequest, inp: CaseInput
 ) -> CaseState | None:
     """Start a new case's workflow, then write its intake record (the workflow writes the
     same record too). None when the workflow already exists: a concurrent request with the
     same key got there first, and the caller reads what that one filed."""
     try:
         await temporal.start_workflow(
-            workflow_cls.run,
+            spec.workflow,
             inp,
             id=inp.case_id,
             task_queue=settings.task_queue,
@@ -262,12 +294,12 @@ async def _file(
 
 
 async def _existing(
-    engine, temporal, settings, workflow_cls, record: RecordRequest, inp: CaseInput
+    engine, temporal, settings, spec: CaseTypeSpec, record: RecordRequest, inp: CaseInput
 ) -> CaseState:
     """A replayed key: the case its first request filed. Update-with-start waits until its
     intake is recorded, and starts it if that first request died before starting it."""
     start = WithStartWorkflowOperation(
-        workflow_cls.run,
+        spec.workflow,
         inp,
         id=inp.case_id,
         task_queue=settings.task_queue,
@@ -279,7 +311,7 @@ async def _existing(
     try:
         return await asyncio.wait_for(
             temporal.execute_update_with_start_workflow(
-                workflow_cls.opened, start_workflow_operation=start
+                "opened", start_workflow_operation=start, result_type=CaseState
             ),
             START_TIMEOUT_S,
         )
@@ -342,19 +374,41 @@ async def get_timeline(case_id: str, user: UserDep, engine: EngineDep) -> list[T
     return [TimelineEvent.model_validate(r._mapping) for r in rows]
 
 
+async def case_runs(temporal, case_id: str) -> list:
+    """Every run of the case Temporal still retains, oldest first (a case continues as new
+    before its history nears Temporal's limits; all runs share the case id)."""
+    query = f"WorkflowId = '{case_id.replace(chr(39), '')}'"
+    runs = [run async for run in temporal.list_workflows(query)]
+    return sorted(runs, key=lambda r: r.start_time)
+
+
 @router.get(
     "/{case_id}/history",
-    summary="Temporal's event history of the case (supervisors)",
-    description="The workflow's full event history as Temporal's JSON (payloads as stored: "
-    "encrypted when payload keys are configured). Supervisors and admins only.",
+    summary="Temporal's event history of the case, every run (supervisors)",
+    description="The workflow's event history as Temporal's JSON (payloads as stored: "
+    "encrypted when payload keys are configured), one entry per run Temporal still retains: "
+    "a case continues as new before its history nears Temporal's limits, and closed runs are "
+    "kept for the namespace's retention period (the audit trail at `/timeline` keeps the "
+    "whole case). Supervisors and admins only.",
 )
 async def get_history(
     case_id: str, user: UserDep, engine: EngineDep, temporal: TemporalDep
 ) -> dict:
     require_role(user, HISTORY_ROLES, "read the Temporal history")
     await load_state(engine, case_id)
-    history = await temporal.get_workflow_handle(case_id).fetch_history()
-    return history.to_json_dict()
+    runs = []
+    for run in await case_runs(temporal, case_id):
+        history = await temporal.get_workflow_handle(case_id, run_id=run.run_id).fetch_history()
+        runs.append(
+            {
+                "run_id": run.run_id,
+                "status": run.status.name if run.status else None,
+                "start_time": run.start_time.isoformat(),
+                "close_time": run.close_time.isoformat() if run.close_time else None,
+                "history": history.to_json_dict(),
+            }
+        )
+    return {"case_id": case_id, "runs": runs}
 
 
 @router.get(

@@ -8,7 +8,7 @@ from google.protobuf.json_format import MessageToDict, ParseDict
 from temporalio.api.common.v1 import Payload
 
 from api.deps import SettingsDep, UserDep, require_role
-from api.permissions import SUPERVISORS
+from caseflow.domain import SUPERVISORS
 from caseflow.codec import EncryptionCodec, parse_keys
 
 router = APIRouter(prefix="/codec", tags=["codec"])

@@ -11,16 +11,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from pydantic import TypeAdapter
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from api.deps import NotSignedIn, user_for_token
+from api.routers.cases import case_runs
 from caseflow.db.models import CaseEventRow, CaseRow, MonthlyReport, User
 from caseflow.domain import (
     OPEN_PHASES,
@@ -32,23 +36,25 @@ from caseflow.domain import (
     Phase,
     Role,
 )
+from caseflow.domain.case_types import CASE_TYPES
 from caseflow.pii import record_access
+from caseflow.readmodel.maintenance import month_bounds
 from caseflow.reports import TARGETS, build_report, report_csv
-from caseflow.security import hash_token
-from workflows.registry import WORKFLOWS
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 
 
-def _when(value) -> str:
-    """ISO timestamps as people read them (UTC, to the second)."""
+@pass_context
+def _when(context, value) -> str:
+    """Timestamps as people read them: in the policy's time zone, to the second."""
     if not value:
         return "—"
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    tz = ZoneInfo(context["request"].app.state.book.active.timezone)
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
 templates.env.filters["when"] = _when
@@ -56,10 +62,6 @@ COOKIE = "caseflow_token"
 REFRESH_SECONDS = 15
 PAGE_SIZE = 100
 _state = TypeAdapter(CaseState)
-
-
-class NotSignedIn(Exception):
-    """Raised by page dependencies; the app turns it into a redirect to /login."""
 
 
 def _engine(request: Request) -> AsyncEngine:
@@ -72,17 +74,10 @@ def _temporal(request: Request) -> Client:
 
 async def page_user(request: Request) -> User:
     token = request.cookies.get(COOKIE)
-    if not token:
+    user = await user_for_token(request, token) if token else None
+    if user is None:
         raise NotSignedIn
-    async with _engine(request).connect() as conn:
-        row = (
-            await conn.execute(
-                select(User).where(User.token_hash == hash_token(token), User.active)
-            )
-        ).first()
-    if row is None:
-        raise NotSignedIn
-    return User.model_validate(row._mapping)
+    return user
 
 
 PageUser = Annotated[User, Depends(page_user)]
@@ -106,13 +101,7 @@ async def login_form(request: Request) -> HTMLResponse:
 
 @router.post("/login")
 async def login(request: Request, token: Annotated[str, Form(max_length=500)]) -> Response:
-    async with _engine(request).connect() as conn:
-        row = (
-            await conn.execute(
-                select(User.id).where(User.token_hash == hash_token(token), User.active)
-            )
-        ).first()
-    if row is None:
+    if await user_for_token(request, token) is None:
         return _render(
             request,
             "login.html",
@@ -217,7 +206,7 @@ async def floor(
     matrix = {(t, p): n for t, p, n in matrix_rows}
     by_type = [
         {"case_type": t.value, "n": sum(n for (ct, _), n in matrix.items() if ct == t.value)}
-        for t in CaseType
+        for t in CASE_TYPES
     ]
     cases = [{**r._mapping, "customer": f"{r.name} {mask_phone(r.phone or '')}"} for r in rows]
     filters = {
@@ -247,7 +236,7 @@ async def floor(
             "by_type": by_type,
         },
         matrix=matrix,
-        case_types=[t.value for t in CaseType],
+        case_types=[t.value for t in CASE_TYPES],
         phases=[p.value for p in Phase if p in OPEN_PHASES],
         departments=[d for (d,) in departments],
     )
@@ -315,9 +304,17 @@ async def history_page(request: Request, user: PageUser, case_id: str) -> HTMLRe
     if user.role not in (Role.SUPERVISOR.value, Role.ADMIN.value):
         raise HTTPException(403, "only supervisors may read the Temporal history")
     await _load_case(request, user, case_id)
-    history = await _temporal(request).get_workflow_handle(case_id).fetch_history()
+    temporal = _temporal(request)
     events = []
-    for e in history.to_json_dict().get("events", []):
+    for number, run in enumerate(await case_runs(temporal, case_id), start=1):
+        history = await temporal.get_workflow_handle(case_id, run_id=run.run_id).fetch_history()
+        events += _history_rows(number, history.to_json_dict().get("events", []))
+    return _render(request, "history.html", user=user, case_id=case_id, events=events)
+
+
+def _history_rows(run: int, raw: list[dict]) -> list[dict]:
+    events = []
+    for e in raw:
         kind = e.get("eventType", "")
         attrs = next((v for k, v in e.items() if k.endswith("EventAttributes")), {})
         detail = {
@@ -336,9 +333,15 @@ async def history_page(request: Request, user: PageUser, case_id: str) -> HTMLRe
             )
         }
         events.append(
-            {"id": e.get("eventId"), "time": e.get("eventTime"), "type": kind, "detail": detail}
+            {
+                "run": run,
+                "id": e.get("eventId"),
+                "time": e.get("eventTime"),
+                "type": kind,
+                "detail": detail,
+            }
         )
-    return _render(request, "history.html", user=user, case_id=case_id, events=events)
+    return events
 
 
 def _actor(user: User) -> Actor:
@@ -348,11 +351,10 @@ def _actor(user: User) -> Actor:
 async def _supervise(request: Request, user: User, case_id: str, update, arg) -> Response:
     if user.role not in (Role.SUPERVISOR.value, Role.ADMIN.value):
         raise HTTPException(403, "only supervisors may do this from the page")
-    state = await _load_case(request, user, case_id)
-    workflow_cls = WORKFLOWS[state.case_type]
+    await _load_case(request, user, case_id)  # 404 / 403 before anything reaches the case
     handle = _temporal(request).get_workflow_handle(case_id)
     try:
-        await handle.execute_update(getattr(workflow_cls, update), arg)
+        await handle.execute_update(update, arg, result_type=CaseState)
         flash, kind = f"{update} done", "ok"
     except WorkflowUpdateFailedError as err:
         flash, kind = str(getattr(err.cause, "message", err.cause)), "error"
@@ -396,18 +398,16 @@ async def assign_from_page(
 
 
 # ------------------------------------------------------------------ reports
-def _month_range(month: str | None) -> tuple[datetime | None, datetime | None, str]:
+def _month_range(
+    request: Request, month: str | None
+) -> tuple[datetime | None, datetime | None, str]:
+    """A month cut at local midnight in the policy's time zone (as the monthly Schedule)."""
     if not month:
         return None, None, "all time"
     try:
-        start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
+        start, end = month_bounds(month, request.app.state.book.active.timezone)
     except ValueError:
         raise HTTPException(422, "month must look like 2026-11") from None
-    end = (
-        start.replace(year=start.year + 1, month=1)
-        if start.month == 12
-        else start.replace(month=start.month + 1)
-    )
     return start, end, month
 
 
@@ -417,7 +417,7 @@ async def reports_page(
     user: PageUser,
     month: Annotated[str | None, Query(max_length=7)] = None,
 ) -> HTMLResponse:
-    since, until, label = _month_range(month)
+    since, until, label = _month_range(request, month)
     report = await build_report(_engine(request), since, until)
     headline = [
         ("resolution rate", report.resolution_rate, TARGETS["resolution_rate"]),
@@ -452,7 +452,7 @@ async def reports_csv(
     user: PageUser,
     month: Annotated[str | None, Query(max_length=7)] = None,
 ) -> Response:
-    since, until, label = _month_range(month)
+    since, until, label = _month_range(request, month)
     report = await build_report(_engine(request), since, until)
     filename = f"caseflow-report-{label.replace(' ', '-')}.csv"
     return Response(

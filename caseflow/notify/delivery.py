@@ -97,6 +97,7 @@ class DeliveryWorker:
         engine: AsyncEngine,
         sender: Sender | None = None,
         *,
+        timezone: str,
         max_attempts: int = 5,
         retry_delay: float = 30.0,
         send_timeout: float = 30.0,
@@ -104,6 +105,7 @@ class DeliveryWorker:
     ) -> None:
         self.engine = engine
         self.sender: Sender = sender or LogSender()
+        self.timezone = timezone  # the policy's: times in texts are local to it
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay  # seconds before the 2nd attempt; doubles per failure
         self.send_timeout = send_timeout  # a hung gateway must not hold a row lock forever
@@ -172,7 +174,7 @@ class DeliveryWorker:
     async def _send(self, row) -> tuple[str | None, str] | Exception:  # noqa: ANN001
         """Render and send one claimed row: (subject, body) as sent, or the error."""
         try:
-            rendered = render(row.template, row.channel, row.language, row.params)
+            rendered = render(row.template, row.channel, row.language, row.params, self.timezone)
             async with asyncio.timeout(self.send_timeout):
                 await self.sender.send(row.channel, row.recipient, rendered.subject, rendered.body)
         except Exception as exc:
@@ -216,6 +218,7 @@ def start_delivery_task(
     **options,
 ) -> asyncio.Task:
     """Run a `DeliveryWorker` in the background (next to the Temporal worker); cancel the task
-    to stop it. `options` go to `DeliveryWorker` (max_attempts, retry_delay, send_timeout)."""
+    to stop it. `options` go to `DeliveryWorker` (timezone, max_attempts, retry_delay,
+    send_timeout)."""
     worker = DeliveryWorker(engine, sender, **options)
     return asyncio.create_task(worker.run(interval), name="notification-delivery")

@@ -9,17 +9,24 @@ either way). The channel picks the audience and the shape:
 - app: title + body; "web" and "wechat" show the same push/card style.
 - internal: subject + body for staff (work queue, staff mail).
 
-`render` never raises: an unknown template gets a generic text that still names the case, and
-a missing parameter renders empty, so a notification is never lost to a formatting error.
+`render` never raises: an unknown template gets a generic text that still names the case (and
+is logged), and a missing parameter renders empty, so a notification is never lost to a
+formatting error. What a case is called and what its windows are called come from the
+case-type registry; times are shown in the policy's time zone.
 """
 
 from __future__ import annotations
 
+import logging
 import string
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from caseflow.case_numbers import LOCAL_TZ
+from caseflow.domain import WindowName
+from caseflow.domain.case_types import WINDOW_LABELS, spec_for_case_id
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -200,6 +207,74 @@ TEMPLATES: dict[str, dict[str, Audiences]] = {
             ),
         },
     },
+    "appointment": {
+        "zh": {
+            "customer": Text(
+                "故障报修{case_id}：已安排上门",
+                "您的故障报修（工单{case_id}）已安排维修人员{engineer}上门，预约时间{appointment}。"
+                "如需改约请回复本消息。",
+                "您的报修（工单{case_id}）已安排{engineer}于{appointment}上门，改约请回复。",
+            )
+        },
+        "en": {
+            "customer": Text(
+                "Fault {case_id}: an engineer is coming",
+                "An engineer ({engineer}) will visit for your fault report {case_id} at "
+                "{appointment}. Reply to this message to change the time.",
+                "Fault {case_id}: engineer {engineer} visits at {appointment}. Reply to change.",
+            )
+        },
+    },
+    "progress": {
+        "zh": {
+            "customer": Text(
+                "故障报修{case_id}处理进展",
+                "您的故障报修（工单{case_id}）最新进展：{message}",
+                "您的报修（工单{case_id}）进展：{message}",
+            )
+        },
+        "en": {
+            "customer": Text(
+                "Fault {case_id}: progress",
+                "News on your fault report {case_id}: {message}",
+                "Fault {case_id}: {message}",
+            )
+        },
+    },
+    "restored": {
+        "zh": {
+            "customer": Text(
+                "故障报修{case_id}：已修复",
+                "您报修的故障（工单{case_id}）已修复。故障原因：{cause}；处理措施：{fix}。"
+                "请确认服务是否已恢复正常，如仍有问题请直接回复。",
+                "您的报修（工单{case_id}）已修复：{cause}，{fix}。仍有问题请回复。",
+            )
+        },
+        "en": {
+            "customer": Text(
+                "Fault {case_id}: service restored",
+                "The fault you reported ({case_id}) is fixed. Cause: {cause}. Fix: {fix}. "
+                "Please confirm your service works again, or reply if it does not.",
+                "Fault {case_id} fixed: {cause}; {fix}. Still broken? Reply.",
+            )
+        },
+    },
+    "fulfilled": {
+        "zh": {
+            "customer": Text(
+                "业务办理{case_id}已完成",
+                "您申请办理的业务（工单{case_id}）已办理完成：{message}",
+                "您的业务（工单{case_id}）已办理完成：{message}",
+            )
+        },
+        "en": {
+            "customer": Text(
+                "Your request {case_id} is done",
+                "Your service request {case_id} is done: {message}",
+                "Request {case_id} done: {message}",
+            )
+        },
+    },
     "new_case": {
         "zh": {
             "staff": Text(
@@ -330,28 +405,11 @@ GREETING = {
     "en": ("Dear customer,\n\n", "\n\ncaseflow Customer Service"),
 }
 
-# Case numbers carry their type (CMP-..., INQ-..., UNS-...): the texts name it.
-CASE_KIND = {
-    "CMP": {"zh": "投诉", "en": "complaint"},
-    "INQ": {"zh": "咨询", "en": "enquiry"},
-    "UNS": {"zh": "退订申请", "en": "unsubscribe request"},
-}
-DEFAULT_KIND = {"zh": "诉求", "en": "request"}
 SERVICES = {
     "voice": {"zh": "语音业务", "en": "voice calls"},
     "sms": {"zh": "短信业务", "en": "SMS"},
     "data": {"zh": "流量业务", "en": "mobile data"},
     "account": {"zh": "全部业务（销户）", "en": "the whole account"},
-}
-WINDOWS = {
-    "response": {"zh": "响应", "en": "response"},
-    "handling": {"zh": "处理", "en": "handling"},
-    "feedback": {"zh": "结果反馈", "en": "feedback"},
-    "follow_up": {"zh": "回访", "en": "follow-up"},
-    "transfer": {"zh": "转派接手", "en": "transfer"},
-    "first_answer": {"zh": "首次答复", "en": "first answer"},
-    "consent": {"zh": "客户确认", "en": "consent"},
-    "review": {"zh": "复核", "en": "review"},
 }
 
 
@@ -387,44 +445,69 @@ def _service_names(value: str, lang: str) -> str:
     return ("、" if lang == "zh" else ", ").join(names)
 
 
-def _local_time(value: str, lang: str) -> str:
-    """Deadlines arrive as ISO timestamps (UTC); staff read them in local time."""
+def _local_time(value: str, lang: str, timezone: str) -> str:
+    """Times arrive as ISO timestamps (UTC); people read them in the policy's zone."""
     try:
         at = datetime.fromisoformat(value)
     except ValueError:
         return value
     if at.tzinfo is None:
         return value
-    local = at.astimezone(LOCAL_TZ)
-    return f"{local:%m月%d日 %H:%M}" if lang == "zh" else f"{local:%Y-%m-%d %H:%M} (UTC+8)"
+    local = at.astimezone(ZoneInfo(timezone))
+    if lang == "zh":
+        return f"{local:%m月%d日 %H:%M}"
+    return f"{local:%Y-%m-%d %H:%M} ({local.tzname()})"
 
 
-def _params(raw: object, lang: str) -> dict[str, str]:
+def _case_kind(case_id: str, lang: str) -> str:
+    case_spec = spec_for_case_id(case_id)
+    if case_spec is None:  # a number no case type issues: still a text, but say so
+        log.error("notification for a case number of no known type", extra={"case_id": case_id})
+        return "工单" if lang == "zh" else "case"
+    return case_spec.label(lang)
+
+
+def _window(name: str, lang: str) -> str:
+    try:
+        return WINDOW_LABELS[WindowName(name)](lang)
+    except ValueError:
+        return name
+
+
+TIME_PARAMS = ("due", "appointment")
+
+
+def _params(raw: object, lang: str, timezone: str) -> dict[str, str]:
     """Stringify the stored params and add the readable forms the texts use."""
     raw = raw if isinstance(raw, dict) else {}
     params = {str(k): "" if v is None else str(v) for k, v in raw.items()}
-    case_id = params.get("case_id", "")
-    kind = CASE_KIND.get(case_id.split("-", 1)[0], DEFAULT_KIND)
-    params.setdefault("case_kind", kind[lang])
+    params.setdefault("case_kind", _case_kind(params.get("case_id", ""), lang))
     if params.get("services"):
         params["services"] = _service_names(params["services"], lang)
     if params.get("window"):
-        params["window"] = WINDOWS.get(params["window"], {}).get(lang, params["window"])
-    if params.get("due"):
-        params["due"] = _local_time(params["due"], lang)
+        params["window"] = _window(params["window"], lang)
+    for name in TIME_PARAMS:
+        if params.get(name):
+            params[name] = _local_time(params[name], lang, timezone)
     return params
 
 
-def render(template: str, channel: str, language: str, params: dict[str, str]) -> Rendered:
-    """The subject (None on SMS-like channels) and body of one notification."""
+def render(
+    template: str, channel: str, language: str, params: dict[str, str], timezone: str
+) -> Rendered:
+    """The subject (None on SMS-like channels) and body of one notification; times in
+    `timezone` (the policy's)."""
     lang = _language(language)
     kind = CHANNEL_KIND.get(channel, "sms")  # an unknown channel gets the safest shape
-    audiences = TEMPLATES.get(template, {}).get(lang) or GENERIC[lang]
+    audiences = TEMPLATES.get(template, {}).get(lang)
+    if audiences is None:
+        log.warning("no text for notification template", extra={"template": template})
+        audiences = GENERIC[lang]
     # Staff read the staff text; a customer-only template still renders, as a staff copy.
     order = ("staff", "customer") if kind == "internal" else ("customer", "staff")
     audience = next(a for a in order if a in audiences)
     text = audiences[audience]
-    values = _params(params, lang)
+    values = _params(params, lang, timezone)
     values.setdefault("template", str(template))
     subject, body = _fill(text.subject, values), _fill(text.body, values)
     if kind == "sms":

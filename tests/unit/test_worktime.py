@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from caseflow.worktime import Duration, Unit, WorkCalendar, parse_duration
 
 SH = ZoneInfo("Asia/Shanghai")
-CAL = WorkCalendar()
+TZ = "Asia/Shanghai"  # the packaged policies' zone
+CAL = WorkCalendar(TZ)
 
 
 def at(y, mo, d, h=0, mi=0) -> datetime:
@@ -99,6 +100,7 @@ def test_elapsed_over_a_weekend_and_a_holiday():
 
 def test_policy_overrides_win_over_the_statutory_calendar():
     cal = WorkCalendar(
+        TZ,
         extra_holidays=frozenset({date(2026, 11, 23)}),
         extra_workdays=frozenset({date(2026, 11, 22)}),
     )
@@ -107,7 +109,7 @@ def test_policy_overrides_win_over_the_statutory_calendar():
 
 
 def test_years_without_statutory_data_fall_back_to_monday_to_friday(caplog):
-    cal = WorkCalendar()
+    cal = WorkCalendar(TZ)
     assert cal.is_workday(date(2031, 1, 6)) and not cal.is_workday(date(2031, 1, 4))
     assert cal.add(at(2031, 1, 3, 12), parse_duration("1wd")) == at(2031, 1, 6, 12)
     assert "no data for 2031" in caplog.text
@@ -173,4 +175,4 @@ def test_elapsed_is_additive_over_a_split(t, a, b, unit):
 
 def test_business_hours_must_be_ordered():
     with pytest.raises(ValueError, match="business hours"):
-        WorkCalendar(business_start=time(18), business_end=time(9))
+        WorkCalendar(TZ, business_start=time(18), business_end=time(9))

@@ -35,6 +35,7 @@ from caseflow.domain import (
     Role,
     Severity,
 )
+from caseflow.domain.case_types import spec
 from caseflow.policy import PACKAGED_DIR, PolicyBook
 from caseflow.temporal import DATA_CONVERTER
 from tests.conftest import fetch_events, fetch_notifications
@@ -77,10 +78,7 @@ class Harness:
         services: list[str] | None = None,
         policy_version: str | None = None,
     ):
-        prefix = {CaseType.COMPLAINT: "CMP", CaseType.INQUIRY: "INQ", CaseType.UNSUBSCRIBE: "UNS"}[
-            case_type
-        ]
-        case_id = f"{prefix}-T-{uuid.uuid4().hex[:10]}"
+        case_id = f"{spec(case_type).prefix}-T-{uuid.uuid4().hex[:10]}"
         workflow_cls = WORKFLOWS[case_type]
         inp = CaseInput(
             case_id=case_id,

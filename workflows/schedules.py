@@ -27,8 +27,9 @@ MONTHLY_REPORT_ID = "caseflow-monthly-report"
 RETENTION_ID = "caseflow-retention"
 
 
-async def ensure_schedules(client: Client, settings: Settings) -> None:
-    tz = "Asia/Shanghai"
+async def ensure_schedules(client: Client, settings: Settings, timezone: str) -> None:
+    """Create the Schedules if missing; their calendars run in the policy's `timezone`."""
+    tz = timezone
     schedules = {
         # 01:00 on the 1st of each month: last month's statistics.
         MONTHLY_REPORT_ID: Schedule(
