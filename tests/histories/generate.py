@@ -169,7 +169,7 @@ async def unsubscribe_done(env, task_queue: str = QUEUE, suffix: str = ""):
         case_input(case_id, CaseType.UNSUBSCRIBE, services=["sms"], channel=Channel.APP),
     )
     await h.execute_update(wf.accept, AcceptAction(CS))
-    await h.signal(wf.customer_consent, ConsentAction(HOTLINE, "Y"))
+    await h.execute_update(wf.consent, ConsentAction(HOTLINE, "Y"))
     for _ in range(60):
         if (await h.query(wf.snapshot)).phase.value == "under_review":
             break
@@ -188,7 +188,7 @@ async def complaint_filed_by_api(env, task_queue: str = QUEUE, suffix: str = "")
         case_id, CaseType.COMPLAINT, category=Category.NETWORK, severity=Severity.MAJOR
     )
     inp.opened_at = filed_at
-    inp.intake = plan_intake(get_policy_book(), inp, wf.OPEN_AT_INTAKE, filed_at)
+    inp.intake = plan_intake(get_policy_book(), inp, filed_at)
     start = WithStartWorkflowOperation(
         wf.run, inp, id=case_id, task_queue=task_queue, id_conflict_policy=CONFLICT_FAIL
     )

@@ -24,21 +24,17 @@ from temporalio.testing import WorkflowEnvironment
 
 from caseflow.domain import (
     Actor,
-    CaseInput,
     CaseState,
     CaseType,
-    Category,
     Channel,
     Customer,
-    CustomerTier,
     Phase,
     Role,
-    Severity,
 )
-from caseflow.domain.case_types import spec
 from caseflow.policy import PACKAGED_DIR, PolicyBook
 from caseflow.temporal import DATA_CONVERTER
 from tests.conftest import fetch_events, fetch_notifications
+from tests.factories import case_input
 from worker import build_worker
 from workflows.registry import WORKFLOWS
 
@@ -66,35 +62,13 @@ class Harness:
         self.task_queue = task_queue
         self.handles = []
 
-    async def start(
-        self,
-        case_type: CaseType = CaseType.COMPLAINT,
-        *,
-        severity: Severity | None = Severity.GENERAL,
-        category: Category | None = Category.SERVICE,
-        channel: Channel = Channel.PHONE,
-        tier: CustomerTier = CustomerTier.STANDARD,
-        phone: str = "13800138000",
-        services: list[str] | None = None,
-        policy_version: str | None = None,
-    ):
-        case_id = f"{spec(case_type).prefix}-T-{uuid.uuid4().hex[:10]}"
+    async def start(self, case_type: CaseType = CaseType.COMPLAINT, **kwargs):
+        """Start a case as its channel files it (see tests.factories.case_input for the
+        options) and wait until its intake is recorded."""
+        inp = case_input(case_type, **kwargs)
         workflow_cls = WORKFLOWS[case_type]
-        inp = CaseInput(
-            case_id=case_id,
-            case_type=case_type,
-            customer=Customer("张三", phone, tier=tier),
-            channel=channel,
-            description="test case",
-            created_by=HOTLINE,
-            category=category if case_type == CaseType.COMPLAINT else category,
-            severity=severity if case_type == CaseType.COMPLAINT else None,
-            search_attributes=False,  # the test server does not index custom attributes
-            services=services or [],
-            policy_version=policy_version,
-        )
         handle = await self.env.client.start_workflow(
-            workflow_cls.run, inp, id=case_id, task_queue=self.task_queue
+            workflow_cls.run, inp, id=inp.case_id, task_queue=self.task_queue
         )
         self.handles.append(handle)
         state = await handle.execute_update(workflow_cls.opened)
@@ -187,10 +161,13 @@ async def notifications_of(engine, case_id: str) -> list[dict]:
     return await fetch_notifications(engine, case_id)
 
 
+BASE_VERSION = "2026.2"  # the newest packaged policy: it covers every case type
+
+
 def write_policy(tmp_dir: Path, version: str, replace: dict[str, str]) -> Path:
     """A copy of the packaged policy under a new version, with text replacements applied."""
-    text = (PACKAGED_DIR / "2026.1.toml").read_text(encoding="utf-8")
-    text = text.replace('version = "2026.1"', f'version = "{version}"')
+    text = (PACKAGED_DIR / f"{BASE_VERSION}.toml").read_text(encoding="utf-8")
+    text = text.replace(f'version = "{BASE_VERSION}"', f'version = "{version}"')
     for old, new in replace.items():
         assert old in text, old
         text = text.replace(old, new)

@@ -34,6 +34,7 @@ from caseflow.domain import (
     TransferAction,
     WindowState,
 )
+from caseflow.readmodel.writes import ReadModelWriter
 from tests.workflows.conftest import (
     AGENT_CS,
     AGENT_PRODUCT,
@@ -132,7 +133,7 @@ async def test_dispute_reopens_with_a_fresh_handling_window_and_archives_the_sec
     result = await closed_state(handle)
     assert await harness.env.get_current_time() - clock < timedelta(minutes=1)
     assert result.phase == Phase.ARCHIVED and result.outcome == Outcome.RESOLVED
-    assert result.reopen_count == 1 and result.resolution["result"] == "refund 60"
+    assert result.reopen_count == 1 and result.resolution.result == "refund 60"
     assert result.windows["follow_up"].state == WindowState.MET
     assert not any(w.is_open for w in result.windows.values())
     _, events = await settle(handle, harness.engine)
@@ -323,7 +324,7 @@ async def _case_row(engine, case_id: str):
 
 
 async def test_record_transition_is_idempotent_and_never_goes_back(db_engine):
-    records = RecordActivities(db_engine)
+    records = RecordActivities(ReadModelWriter(db_engine))
     activity_env = ActivityEnvironment()
     now = datetime.now(UTC).replace(microsecond=0)
     case_id = f"CMP-T-{uuid.uuid4().hex[:10]}"

@@ -185,7 +185,7 @@ async def test_phone_inquiry_first_answer_clock_starts_at_accept_and_is_met(harn
     await harness.sleep_until(first.opened_at + 20 * M)
     state = await handle.execute_update(WF.answer, AnswerAction(AGENT_CS, "your plan is X"))
     assert state.windows["first_answer"].state == WindowState.MET
-    assert state.extra["first_answer"] == "your plan is X"
+    assert state.first_answer.answer == "your plan is X"
     assert state.windows["handling"].state == WindowState.RUNNING  # the answer is not the end
 
     # Past the 30 minutes: the answered window neither warns nor breaches.
@@ -267,7 +267,7 @@ async def test_handling_window_breaches_at_its_deadline(
     state = await handle.execute_update(WF.resolve, ResolveAction(agent, "explained", "kb"))
     assert state.windows["handling"].state == WindowState.MET_LATE
     assert state.phase == Phase.RESOLVED and state.escalation.next_at is None
-    assert state.resolution["department"] == department
+    assert state.resolution.department == department
 
 
 # ---------------------------------------------------------------- feedback and follow-up
@@ -333,7 +333,7 @@ async def test_feedback_in_two_working_days_then_follow_up_in_48_hours(harness):
     final = await closed_state(handle)
     assert final.phase == Phase.ARCHIVED and final.outcome == Outcome.RESOLVED
     assert final.windows["follow_up"].state == WindowState.MET_LATE
-    assert final.satisfaction["satisfaction"] == "satisfied"
+    assert final.satisfaction.satisfaction == "satisfied"
     _, events = await settle(handle, harness.engine)
     assert kinds(events)[-2:] == ["callback", "archived"]
     assert events[-1]["data"] == {"outcome": "resolved"}
@@ -352,10 +352,10 @@ async def test_first_contact_resolution_records_feedback_and_runs_follow_up(harn
     assert state.phase == Phase.FEEDBACK_GIVEN and state.assignee == "agent.cs"
     assert state.windows["response"].state == WindowState.MET
     assert "handling" not in state.windows and "first_answer" not in state.windows
-    assert state.resolution["process"] == "answered at first contact"
-    assert state.resolution["result"] == "roaming is on by default"
-    assert state.feedback["message"] == "roaming is on by default"
-    assert state.feedback["channel"] == "phone" and state.feedback["delivered_by"] == "agent.cs"
+    assert state.resolution.process == "answered at first contact"
+    assert state.resolution.result == "roaming is on by default"
+    assert state.feedback.message == "roaming is on by default"
+    assert state.feedback.channel == "phone" and state.feedback.delivered_by == "agent.cs"
     follow_up = state.windows["follow_up"]
     assert follow_up.state == WindowState.RUNNING and follow_up.target == "48h"
     assert close_to(follow_up.opened_at, state.updated_at)

@@ -5,7 +5,6 @@ with; a case started without one (a child case, a tool) resolves the same intake
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, timedelta
 
 from pydantic import TypeAdapter
@@ -18,36 +17,25 @@ from caseflow.domain import (
     CaseInput,
     CaseState,
     CaseType,
-    Category,
     Channel,
-    Customer,
     Phase,
     Severity,
     WindowState,
 )
+from caseflow.domain.case_types import spec
 from caseflow.intake import intake_record, plan_intake
 from caseflow.policy import get_policy_book
-from tests.workflows.conftest import AGENT_CS, AGENT_PRODUCT, HOTLINE
+from tests.factories import case_input
+from tests.workflows.conftest import AGENT_CS, AGENT_PRODUCT
 from workflows.registry import WORKFLOWS
 
 STATE_JSON = TypeAdapter(CaseState)
-WINDOWS_AT_INTAKE = {t: WORKFLOWS[t].OPEN_AT_INTAKE for t in CaseType}
+WINDOWS_AT_INTAKE = {t: spec(t).intake_windows for t in CaseType}
 
 
 def filed(case_type: CaseType, opened_at) -> CaseInput:
-    prefix = {CaseType.COMPLAINT: "CMP", CaseType.INQUIRY: "INQ", CaseType.UNSUBSCRIBE: "UNS"}
-    return CaseInput(
-        case_id=f"{prefix[case_type]}-I-{uuid.uuid4().hex[:10]}",
-        case_type=case_type,
-        customer=Customer("张三", "13800138000"),
-        channel=Channel.WECHAT,
-        description="filed through the API",
-        created_by=HOTLINE,
-        category=Category.SERVICE,
-        severity=Severity.URGENT if case_type == CaseType.COMPLAINT else None,
-        search_attributes=False,
-        services=["data"] if case_type == CaseType.UNSUBSCRIBE else [],
-        opened_at=opened_at,
+    return case_input(
+        case_type, severity=Severity.URGENT, channel=Channel.WECHAT, opened_at=opened_at
     )
 
 
@@ -69,8 +57,8 @@ async def test_a_planned_intake_is_adopted_and_recorded_as_the_api_answered(harn
     for case_type in CaseType:
         windows = WINDOWS_AT_INTAKE[case_type]
         inp = filed(case_type, opened)
-        inp.intake = plan_intake(book, inp, windows, opened)
-        expected = intake_record(inp, opened, inp.intake, windows)
+        inp.intake = plan_intake(book, inp, opened)
+        expected = intake_record(inp, opened, inp.intake)
         workflow_cls = WORKFLOWS[case_type]
         handle = await harness.env.client.start_workflow(
             workflow_cls.run, inp, id=inp.case_id, task_queue=harness.task_queue
@@ -104,8 +92,7 @@ async def test_a_planned_intake_is_adopted_and_recorded_as_the_api_answered(harn
 async def test_without_a_plan_the_workflow_resolves_the_same_intake(harness):
     book = get_policy_book()
     for case_type in CaseType:
-        kwargs = {"services": ["data"]} if case_type == CaseType.UNSUBSCRIBE else {}
-        handle, state = await harness.start(case_type, **kwargs)
+        handle, state = await harness.start(case_type)
         history = await handle.fetch_history()
         windows = WINDOWS_AT_INTAKE[case_type]
         assert local_activities(history) == [
@@ -116,7 +103,7 @@ async def test_without_a_plan_the_workflow_resolves_the_same_intake(harness):
         # The plan the API would have made at the same instant: same routing, same deadlines.
         inp = filed(case_type, state.opened_at)
         inp.severity, inp.channel = state.severity, state.channel
-        plan = plan_intake(book, inp, windows, state.opened_at)
+        plan = plan_intake(book, inp, state.opened_at)
         assert state.department == plan.policy.department
         assert state.policy_version == plan.policy.version
         assert {n: (w.due_at, w.warn_at) for n, w in state.windows.items()} == {
@@ -129,12 +116,11 @@ async def test_an_action_in_the_first_task_waits_for_the_intake(harness):
     its start: it is applied after the intake, and checked against the routed case."""
     book = get_policy_book()
     workflow_cls = WORKFLOWS[CaseType.COMPLAINT]
-    windows = workflow_cls.OPEN_AT_INTAKE
     results = {}
     for who in (AGENT_CS, AGENT_PRODUCT):
         opened = (await harness.env.get_current_time()).astimezone(UTC)
         inp = filed(CaseType.COMPLAINT, opened)
-        inp.intake = plan_intake(book, inp, windows, opened)
+        inp.intake = plan_intake(book, inp, opened)
         start = WithStartWorkflowOperation(
             workflow_cls.run,
             inp,

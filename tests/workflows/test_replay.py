@@ -2,8 +2,8 @@
 that would break running cases (new commands, reordered timers or activities without
 `workflow.patched`) fails here. Regenerate them with `python3 tests/histories/generate.py`.
 
-tests/histories/v1/ holds histories recorded before the `record-transition-local` patch (the
-read-model write as a regular activity): cases started then must still replay."""
+The histories of caseflow 0.1 were retired once, in the redesign of case types as data (see
+CHANGELOG.md); from then on a change to workflow code goes behind `workflow.patched`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from caseflow.domain import CaseInput, CaseState
 from caseflow.temporal import DATA_CONVERTER
 from tests.histories.generate import write_histories
 from workflows.complaint import ComplaintWorkflow
-from workflows.lifecycle import HANDLING_ACTIONS, CaseLifecycle
 from workflows.registry import ALL_WORKFLOWS
 
 HISTORIES_DIR = Path(__file__).resolve().parent.parent / "histories"
@@ -44,7 +43,7 @@ def _payload(payloads: dict):
 
 def recorded_events(data: dict) -> list[dict]:
     """The audit events the case wrote, read from the history alone: the results of its
-    record_transition local activities (or, before the patch, its regular activities' inputs)."""
+    record_transition local activities."""
     events = []
     for event in data["events"]:
         marker = event.get("markerRecordedEventAttributes")
@@ -52,9 +51,6 @@ def recorded_events(data: dict) -> list[dict]:
             details = marker["details"]
             if _payload(details["data"])["activity_type"] == "record_transition":
                 events += _payload(details["result"])
-        attrs = event.get("activityTaskScheduledEventAttributes")
-        if attrs and attrs["activityType"]["name"] == "record_transition":
-            events += _payload(attrs["input"])["events"]
     return events
 
 
@@ -140,38 +136,15 @@ def check_complaint_filed_by_api(data: dict) -> None:
     )
 
 
-@pytest.mark.parametrize("where", [HISTORIES_DIR, HISTORIES_DIR / "v1"], ids=["now", "v1"])
-def test_committed_complaint_histories_cover_their_scenarios(where: Path):
-    check_complaint_full(load(where / "complaint_full.json")[1])
-    check_complaint_escalation(load(where / "complaint_escalation.json")[1])
-    if where == HISTORIES_DIR:
-        check_complaint_filed_by_api(load(where / "complaint_filed_by_api.json")[1])
-
-
-def test_current_histories_record_transitions_as_local_activities():
-    """The patch is in the committed histories, so replay tests cover both paths."""
-    for name in ("complaint_full", "unsubscribe_done"):
-        _, now = load(HISTORIES_DIR / f"{name}.json")
-        _, v1 = load(HISTORIES_DIR / "v1" / f"{name}.json")
-        assert recorded_kinds(now)[:1] == recorded_kinds(v1)[:1] == ["intake"]
-        assert not any(
-            (e.get("activityTaskScheduledEventAttributes") or {})
-            .get("activityType", {})
-            .get("name")
-            == "record_transition"
-            for e in now["events"]
-        )
-        assert (
-            event_types(v1)["EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"]
-            > event_types(now)["EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"]
-        )
+def test_committed_complaint_histories_cover_their_scenarios():
+    check_complaint_full(load(HISTORIES_DIR / "complaint_full.json")[1])
+    check_complaint_escalation(load(HISTORIES_DIR / "complaint_escalation.json")[1])
+    check_complaint_filed_by_api(load(HISTORIES_DIR / "complaint_filed_by_api.json")[1])
 
 
 @workflow.defn(name="ComplaintWorkflow")
-class TimerFirstComplaint(CaseLifecycle):
+class TimerFirstComplaint(ComplaintWorkflow):
     """The complaint as a careless change would make it: a new timer before anything else."""
-
-    ALLOWED = HANDLING_ACTIONS
 
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
