@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
+    # host:port where the worker answers GET /healthz for liveness probes (None = off).
+    worker_health_address: str | None = None
+
 
 @lru_cache
 def get_settings() -> Settings:
