@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     # host:port where the worker answers GET /healthz for liveness probes (None = off).
     worker_health_address: str | None = None
 
+    # mTLS to the Temporal frontend (production; the dev server has no TLS): PEM files of this
+    # client's certificate and key, and of the CA that signed the frontend's certificate
+    # (unset = the system's roots). Any of the three set turns TLS on.
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = None
+    # The name in the frontend's certificate, when the host in temporal_address differs.
+    temporal_tls_server_name: str | None = None
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -184,3 +184,17 @@ def test_selectors_match_the_pods_they_are_meant_for():
         target = docs[("HorizontalPodAutoscaler", name)]["spec"]["scaleTargetRef"]
         assert (target["kind"], target["name"]) == ("Deployment", name)
         assert ("Deployment", name) in docs
+
+
+def test_the_temporal_client_certificate_files_are_mounted_from_their_secret():
+    config = resources()[("ConfigMap", "caseflow-config")]["data"]
+    files = [Path(config[f"CASEFLOW_TEMPORAL_TLS_{part}"]) for part in ("CERT", "KEY", "CA")]
+    assert {f.name for f in files} == {"tls.crt", "tls.key", "ca.crt"}  # cert-manager's keys
+    for name in ("caseflow-api", "caseflow-worker"):
+        pod = resources()[("Deployment", name)]["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        mounts = {Path(m["mountPath"]): m for m in pod["containers"][0]["volumeMounts"]}
+        for file in files:
+            mount = mounts[file.parent]
+            assert mount.get("readOnly") is True, (name, file)
+            assert volumes[mount["name"]]["secret"]["secretName"] == "caseflow-temporal-tls"
