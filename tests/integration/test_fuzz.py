@@ -4,9 +4,10 @@ response (status, content type, body) matches what the schema documents."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 
 import pytest
+
+from caseflow.binaries import installed_binary
 
 pytestmark = pytest.mark.integration
 CHECKS = (
@@ -17,7 +18,7 @@ CHECKS = (
 
 @pytest.mark.parametrize("token", ["demo-supervisor", "demo-agent-cs"])
 async def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(stack, token):
-    cli = shutil.which("schemathesis") or shutil.which("st")
+    cli = installed_binary("schemathesis") or installed_binary("st")
     assert cli, "schemathesis is a test dependency: pip install -e '.[test]'"
     proc = await asyncio.create_subprocess_exec(
         cli,

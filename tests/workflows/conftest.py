@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from caseflow.binaries import installed_binary
 from caseflow.domain import (
     Actor,
     CaseState,
@@ -47,7 +47,7 @@ SUPERVISOR = Actor("supervisor", Role.SUPERVISOR, "Chen Jing")
 @pytest_asyncio.fixture(scope="session")
 async def env():
     async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=shutil.which("temporal-test-server"),
+        test_server_existing_path=installed_binary("temporal-test-server"),
         data_converter=DATA_CONVERTER,
     ) as env:
         yield env
