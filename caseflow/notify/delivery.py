@@ -48,7 +48,7 @@ MAX_RETRY_DELAY = 3600.0  # seconds: a long gateway outage retries hourly, not e
 
 class Sender(Protocol):
     """A plain sender that takes rows as they are (no recipient resolution). Raise to report a
-    failed send: the row is retried later."""
+    failed send: the row is retried later (never, for a `PermanentDeliveryError`)."""
 
     async def send(self, channel: str, recipient: str, subject: str | None, body: str) -> None: ...
 

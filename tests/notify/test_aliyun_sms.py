@@ -106,6 +106,6 @@ async def test_a_refused_number_or_template_is_permanent_and_the_error_hides_the
 
 
 async def test_a_gateway_that_does_not_answer_in_time_is_retryable(gateway):
-    gateway.script("/", (*OK, 3.0))  # answers after 3 s; the adapter waits 1 s
+    gateway.script("/", (*OK, 1.5))  # answers after 1.5 s; the adapter waits 0.5 s
     with pytest.raises(RetryableDeliveryError, match="unavailable"):
-        await _adapter(gateway, timeout=1).send(_message(), CUSTOMER)
+        await _adapter(gateway, timeout=0.5).send(_message(), CUSTOMER)
