@@ -334,14 +334,19 @@ async def test_with_nothing_configured_every_row_is_logged_as_sent(db_engine, ca
 def test_robots_come_from_json_in_the_environment(monkeypatch):
     monkeypatch.setenv(
         "CASEFLOW_NOTIFY_ROBOTS",
-        '{"*": {"kind": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K"},'
-        ' "network_ops": {"kind": "dingtalk", "url": "https://oapi.dingtalk.com/robot/send?'
-        'access_token=T", "secret": "S"}}',
+        '{"*": {"kind": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?'
+        'key=robot-key-xyz"}, "network_ops": {"kind": "dingtalk", "url": '
+        '"https://oapi.dingtalk.com/robot/send?access_token=robot-token-xyz", "secret": "S"}}',
     )
-    sender = build_sender(Settings(_env_file=None))
+    settings = Settings(_env_file=None)
+    sender = build_sender(settings)
     assert set(sender.adapters) == {"wecom", "dingtalk"}
-    assert sender.resolver.robots["network_ops"].secret == "S"
-    assert "K" not in repr(sender.resolver.robots)  # the URL holds the robot's key
+    robots = sender.resolver.robots
+    assert (robots["*"].kind, robots["network_ops"].kind) == ("wecom", "dingtalk")
+    assert robots["network_ops"].secret == "S"
+    # The URLs hold the robots' keys: neither the settings nor the robots show them.
+    for shown in (repr(settings), repr(robots)):
+        assert "robot-key-xyz" not in shown and "robot-token-xyz" not in shown
 
 
 @pytest.mark.parametrize(
