@@ -85,6 +85,34 @@ class Settings(BaseSettings):
             max_updates=self.history_max_updates,
         )
 
+    # Notification delivery (caseflow/notify). With none of the gateways below configured,
+    # every notification is only logged (`caseflow dev`); with any, each kind of address goes
+    # to its own gateway and a kind without one fails permanently with a clear last_error.
+    # E-mail through an SMTP relay (unset host = no e-mail gateway). Port: 587 / 465 / 25 by
+    # security unless set; cafile: a private CA to trust instead of the system's.
+    notify_smtp_host: str | None = None
+    notify_smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    notify_smtp_security: str = Field(default="starttls", pattern="^(starttls|tls|none)$")
+    notify_smtp_user: str | None = None
+    notify_smtp_password: str | None = Field(default=None, repr=False)
+    notify_smtp_cafile: str | None = None
+    notify_email_from: str = "caseflow <noreply@localhost>"
+    # SMS through Alibaba Cloud SMS (unset key = no SMS gateway). The default template takes
+    # the text as its one ${content} variable; notify_sms_templates maps a caseflow template
+    # name to an approved template of its own that takes the notification's parameters.
+    notify_sms_access_key_id: str | None = None
+    notify_sms_access_key_secret: str | None = Field(default=None, repr=False)
+    notify_sms_endpoint: str = "https://dysmsapi.aliyuncs.com"
+    notify_sms_sign_name: str = "caseflow"
+    notify_sms_template_code: str | None = None
+    notify_sms_templates: dict[str, str] = Field(default_factory=dict)
+    # Staff group robots per department id, "*" for the rest, as JSON:
+    # {"*": {"kind": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K"},
+    #  "network_ops": {"kind": "dingtalk", "url": "...robot/send?access_token=T", "secret": "S"}}
+    notify_robots: dict[str, dict[str, str]] = Field(default_factory=dict, repr=False)
+    # Seconds one gateway request may take before it counts as failed (and is retried).
+    notify_timeout: float = Field(default=10.0, gt=0, le=120)
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -28,6 +28,12 @@ class User(SQLModel, table=True):
     department: str | None = Field(default=None, foreign_key="departments.id", max_length=64)
     token_hash: str = Field(unique=True, max_length=64)  # sha256 of the bearer token
     active: bool = True
+    # Where staff notifications reach this user, and whether ladder alerts go to them now.
+    # ladder_role: agent / team_lead / supervisor / manager (None: the application role).
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=32)
+    ladder_role: str | None = Field(default=None, max_length=32)
+    on_duty: bool = True
 
 
 class CaseRow(SQLModel, table=True):
@@ -109,6 +115,11 @@ class NotificationRow(SQLModel, table=True):
     body: str | None = None
     last_error: str | None = None
     not_before: datetime | None = _ts(nullable=True)  # delivery waits until then
+    # How the row was delivered: the adapter ("smtp", "aliyun_sms", "wecom", "dingtalk", "log"),
+    # the provider's message id, and the route in ids ("customer.phone", "robot:network_ops").
+    provider: str | None = Field(default=None, max_length=32)
+    provider_id: str | None = Field(default=None, max_length=200)
+    route: str | None = Field(default=None, max_length=120)
 
 
 class IntakeKey(SQLModel, table=True):

@@ -1,1 +1,2 @@
-"""Notifications: templates per channel and language, and the outbox delivery worker."""
+"""Notifications: templates per channel and language, the outbox delivery worker, recipient
+resolution and routing, and the gateway adapters behind one port."""

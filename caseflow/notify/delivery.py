@@ -1,4 +1,5 @@
-"""The outbox delivery worker: claims due notifications, renders and sends them, marks them.
+"""The outbox delivery worker: claims due notifications, resolves their recipients, renders
+and sends them through the adapter for each address, and marks them.
 
 Notifications are claimed a few at a time (`claim` rows, default 20) in one short transaction
 with FOR UPDATE SKIP LOCKED, so any number of workers (in one process or many) can run side by
@@ -10,22 +11,34 @@ database round trips per message several times over (every case sends at least t
 Delivery is at least once: if the process dies (or the database fails) between the gateway
 accepting messages and the commit of their "sent" marks, the rows of that one claim go out
 again. `not_before` holds a row back (business-hours alerts), and doubles as the retry backoff
-after a failed send.
+after a failed send. A permanent failure (an unresolvable recipient, an address the gateway
+refuses) gives the row up at once; any other failure is retried until `max_attempts`.
+
+The sender is a router (`caseflow.notify.routing`, built from the settings by default) that
+resolves the claimed rows' recipients on the claim's own connection and names the adapter for
+each address; a sent row records the adapter, the provider's message id and the route. A plain
+`Sender` (channel, recipient label, subject, body) is still accepted and gets every row as it
+is, unresolved.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Integer, all_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from caseflow.db.models import NotificationRow
+from caseflow.notify.port import Adapter, Address, DeliveryError, Message
+from caseflow.notify.routing import build_sender
 from caseflow.notify.templates import render
+from caseflow.policy import get_policy_book
+from caseflow.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +48,29 @@ MAX_RETRY_DELAY = 3600.0  # seconds: a long gateway outage retries hourly, not e
 
 
 class Sender(Protocol):
-    """The port to the gateways (SMS, e-mail, app push, staff inbox). Raise to report a failed
-    send: the row is retried later."""
+    """A plain sender that takes rows as they are (no recipient resolution). Raise to report a
+    failed send: the row is retried later (never, for a `PermanentDeliveryError`)."""
 
     async def send(self, channel: str, recipient: str, subject: str | None, body: str) -> None: ...
 
 
+@runtime_checkable
+class Router(Protocol):
+    """Resolves claimed rows to addresses and picks each address's adapter
+    (`caseflow.notify.routing.RoutingSender`)."""
+
+    async def resolve(
+        self, conn: AsyncConnection, rows: list[Any]
+    ) -> list[Address | DeliveryError]: ...
+
+    def adapter(self, address: Address) -> Adapter: ...
+
+
 class LogSender:
-    """Stand-in for the real SMS / e-mail / push gateways: writes one structured log line per
-    message. The body is left out (it may hold personal data); its length is logged."""
+    """A plain sender that writes one structured log line per message. The body is left out
+    (it may hold personal data); its length is logged."""
+
+    name = "log"
 
     async def send(self, channel: str, recipient: str, subject: str | None, body: str) -> None:
         log.info(
@@ -57,6 +84,40 @@ class LogSender:
         )
 
 
+class _Unrouted:
+    """A plain `Sender` as a router: each row goes out on its own channel, to its recipient
+    label, with nothing resolved."""
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+        self.name = getattr(sender, "name", None)
+
+    async def resolve(self, conn: AsyncConnection, rows: list[Any]) -> list[Address]:
+        return [Address("unrouted", row.channel, row.recipient) for row in rows]
+
+    def adapter(self, address: Address) -> _Unrouted:
+        return self  # its own adapter: `name` (may be None) is recorded as the provider
+
+    async def send(self, message: Message, address: Address) -> str | None:
+        await self.sender.send(address.channel, address.route, message.subject, message.body)
+
+
+@dataclass(frozen=True)
+class _Sent:
+    subject: str | None
+    body: str
+    provider: str | None
+    provider_id: str | None
+    route: str
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: Exception
+    provider: str | None = None
+    route: str | None = None
+
+
 # Constant statements (the exclusion list is one array parameter), so each is prepared once.
 _CLAIM = (
     select(
@@ -64,6 +125,7 @@ _CLAIM = (
         _rows.c.case_id,
         _rows.c.recipient,
         _rows.c.channel,
+        _rows.c.department,
         _rows.c.template,
         _rows.c.language,
         _rows.c.params,
@@ -87,6 +149,9 @@ _MARK_SENT = (
         attempts=_rows.c.attempts + 1,
         subject=bindparam("sent_subject"),
         body=bindparam("sent_body"),
+        provider=bindparam("sent_provider"),
+        provider_id=bindparam("sent_provider_id"),
+        route=bindparam("sent_route"),
     )
 )
 
@@ -95,17 +160,19 @@ class DeliveryWorker:
     def __init__(
         self,
         engine: AsyncEngine,
-        sender: Sender | None = None,
+        sender: Router | Sender | None = None,
         *,
-        timezone: str,
+        timezone: str | None = None,
         max_attempts: int = 5,
         retry_delay: float = 30.0,
         send_timeout: float = 30.0,
         claim: int = 20,
     ) -> None:
         self.engine = engine
-        self.sender: Sender = sender or LogSender()
-        self.timezone = timezone  # the policy's: times in texts are local to it
+        self.sender = sender if sender is not None else build_sender(get_settings())
+        self.router: Router = self.sender if isinstance(self.sender, Router) else _Unrouted(sender)
+        # Times in texts are local to the policy's zone (default: the active policy's).
+        self.timezone = timezone or get_policy_book().active.timezone
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay  # seconds before the 2nd attempt; doubles per failure
         self.send_timeout = send_timeout  # a hung gateway must not hold a row lock forever
@@ -146,20 +213,31 @@ class DeliveryWorker:
             rows = (await conn.execute(_CLAIM, {"limit": limit, "failed": failed})).all()
             if not rows:
                 return None
-            outcomes = await asyncio.gather(*(self._send(row) for row in rows))
+            # Lookups first, on this connection: the sends below run concurrently.
+            addresses = await self.router.resolve(conn, rows)
+            outcomes = await asyncio.gather(
+                *(self._send(row, address) for row, address in zip(rows, addresses, strict=True))
+            )
             done = []
             for row, outcome in zip(rows, outcomes, strict=True):
-                if isinstance(outcome, Exception):
+                if isinstance(outcome, _Failed):
                     failed.append(row.id)
                     await conn.execute(self._failure(row, outcome))
                 else:
                     done.append(
-                        {"row_id": row.id, "sent_subject": outcome[0], "sent_body": outcome[1]}
+                        {
+                            "row_id": row.id,
+                            "sent_subject": outcome.subject,
+                            "sent_body": outcome.body,
+                            "sent_provider": outcome.provider,
+                            "sent_provider_id": outcome.provider_id,
+                            "sent_route": outcome.route,
+                        }
                     )
             if done:
                 await conn.execute(_MARK_SENT, done)
         for row, outcome in zip(rows, outcomes, strict=True):
-            if not isinstance(outcome, Exception):
+            if isinstance(outcome, _Sent):
                 log.debug(
                     "notification delivered",
                     extra={
@@ -167,23 +245,50 @@ class DeliveryWorker:
                         "case_id": row.case_id,
                         "template": row.template,
                         "channel": row.channel,
+                        "provider": outcome.provider,
+                        "route": outcome.route,
                     },
                 )
         return len(rows), len(done)
 
-    async def _send(self, row) -> tuple[str | None, str] | Exception:  # noqa: ANN001
-        """Render and send one claimed row: (subject, body) as sent, or the error."""
+    async def _send(self, row, address: Address | DeliveryError) -> _Sent | _Failed:  # noqa: ANN001
+        """Render one claimed row for its address and send it: what was sent, or the error."""
+        if not isinstance(address, Address):
+            return _Failed(address)
+        adapter = None
         try:
-            rendered = render(row.template, row.channel, row.language, row.params, self.timezone)
+            adapter = self.router.adapter(address)
+            # Rendered for the address's channel: an app reply sent as SMS reads as an SMS.
+            rendered = render(
+                row.template, address.channel, row.language, row.params, self.timezone
+            )
+            message = Message(
+                notification_id=row.id,
+                case_id=row.case_id,
+                template=row.template,
+                language=row.language,
+                subject=rendered.subject,
+                body=rendered.body,
+                params=row.params if isinstance(row.params, dict) else {},
+            )
             async with asyncio.timeout(self.send_timeout):
-                await self.sender.send(row.channel, row.recipient, rendered.subject, rendered.body)
+                provider_id = await adapter.send(message, address)
         except Exception as exc:
-            return exc
-        return rendered.subject, rendered.body
+            return _Failed(exc, getattr(adapter, "name", None), address.route)
+        return _Sent(
+            rendered.subject,
+            rendered.body,
+            adapter.name,
+            None if provider_id is None else str(provider_id)[:200],
+            address.route,
+        )
 
-    def _failure(self, row, exc: Exception):  # noqa: ANN001 - a claimed result row
+    def _failure(self, row, failure: _Failed):  # noqa: ANN001 - a claimed result row
+        exc = failure.error
         attempts = row.attempts + 1
-        gave_up = attempts >= self.max_attempts
+        # Retrying cannot help a permanent failure (no address, a number the gateway refuses).
+        permanent = isinstance(exc, DeliveryError) and not exc.retryable
+        gave_up = permanent or attempts >= self.max_attempts
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
         delay = min(self.retry_delay * 2 ** (attempts - 1), MAX_RETRY_DELAY)
         extra = {
@@ -193,9 +298,11 @@ class DeliveryWorker:
             "channel": row.channel,
             "attempts": attempts,
             "error": error,
+            "provider": failure.provider,
+            "route": failure.route,
         }
         if gave_up:
-            log.error("notification failed for good", extra=extra)
+            log.error("notification failed for good", extra={**extra, "permanent": permanent})
         else:
             log.warning("notification send failed; will retry", extra={**extra, "delay": delay})
         return (
@@ -206,19 +313,21 @@ class DeliveryWorker:
                 last_error=error,
                 status="failed" if gave_up else "pending",
                 not_before=func.now() + timedelta(seconds=delay),
+                provider=failure.provider,
+                route=failure.route,
             )
         )
 
 
 def start_delivery_task(
     engine: AsyncEngine,
-    sender: Sender | None = None,
+    sender: Router | Sender | None = None,
     *,
     interval: float = 1.0,
     **options,
 ) -> asyncio.Task:
     """Run a `DeliveryWorker` in the background (next to the Temporal worker); cancel the task
-    to stop it. `options` go to `DeliveryWorker` (timezone, max_attempts, retry_delay,
-    send_timeout)."""
+    to stop it. No sender: the one the settings configure (`build_sender`). `options` go to
+    `DeliveryWorker` (timezone, max_attempts, retry_delay, send_timeout)."""
     worker = DeliveryWorker(engine, sender, **options)
     return asyncio.create_task(worker.run(interval), name="notification-delivery")

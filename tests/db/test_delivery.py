@@ -13,6 +13,7 @@ import pytest_asyncio
 from sqlalchemy import text
 
 from caseflow.notify.delivery import DeliveryWorker, LogSender, start_delivery_task
+from caseflow.notify.port import PermanentDeliveryError
 from tests.conftest import delete_cases
 
 PREFIX = "CMP-DLV-"  # synthetic cases of this module, removed after each test
@@ -281,3 +282,45 @@ async def test_background_task_delivers_until_cancelled(db_engine):
     assert len(recorder.about(case_id)) == 1
     (row,) = await _rows(db_engine, case_id)
     assert row.status == "sent"
+
+
+async def test_a_plain_sender_row_records_its_provider_and_recipient_label(db_engine):
+    case_id = await _case(db_engine, [{}, {"recipient": "team_lead", "channel": "internal"}])
+    await DeliveryWorker(db_engine, LogSender()).run_once()
+    await DeliveryWorker(db_engine, Recorder()).run_once()  # nothing left for it
+    rows = await _fetch(db_engine, case_id)
+    assert [(r.status, r.provider, r.route) for r in rows] == [
+        ("sent", "log", "customer"),
+        ("sent", "log", "team_lead"),
+    ]
+
+
+class Refuses(Recorder):
+    """Refuses every send for good, as a gateway does a number that does not exist."""
+
+    async def send(self, channel, recipient, subject, body) -> None:
+        await super().send(channel, recipient, subject, body)
+        raise PermanentDeliveryError("aliyun_sms isv.MOBILE_NUMBER_ILLEGAL")
+
+
+async def test_a_permanent_failure_is_not_retried(db_engine):
+    case_id = await _case(db_engine, [{}])
+    gateway = Refuses()
+    worker = DeliveryWorker(db_engine, gateway, max_attempts=5, retry_delay=0)
+    await worker.run_once()
+    await worker.run_once()
+    (row,) = await _rows(db_engine, case_id)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert row.last_error == "PermanentDeliveryError: aliyun_sms isv.MOBILE_NUMBER_ILLEGAL"
+    assert len(gateway.about(case_id)) == 1
+
+
+async def _fetch(engine, case_id: str) -> list:
+    async with engine.connect() as conn:
+        result = await conn.execute(
+            text(
+                "SELECT status, provider, route FROM notifications WHERE case_id = :c ORDER BY idx"
+            ),
+            {"c": case_id},
+        )
+        return result.all()
