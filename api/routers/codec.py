@@ -8,8 +8,8 @@ from google.protobuf.json_format import MessageToDict, ParseDict
 from temporalio.api.common.v1 import Payload
 
 from api.deps import SettingsDep, UserDep, require_role
-from caseflow.domain import SUPERVISORS
 from caseflow.codec import EncryptionCodec, parse_keys
+from caseflow.domain import SUPERVISORS
 
 router = APIRouter(prefix="/codec", tags=["codec"])
 

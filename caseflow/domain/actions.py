@@ -6,7 +6,6 @@ bodies and docs, its permission checks, and the workflows' update validators all
 this table; a contract test holds the workflows and routes to it.
 """
 
-
 from collections.abc import Mapping
 from dataclasses import dataclass
 

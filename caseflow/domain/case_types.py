@@ -7,7 +7,6 @@ validation, the floor, the reports, the notification texts and the policy's vali
 it; nothing falls back silently for a type it does not know.
 """
 
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 

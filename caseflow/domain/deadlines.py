@@ -1,7 +1,6 @@
 """The one rule for "what is due next" on a case: lists, the detail view and the search
 attributes all show the same instant."""
 
-
 from datetime import datetime
 
 from caseflow.domain.enums import WindowState

@@ -3,7 +3,6 @@
 Pure enums: workflow code imports this module through the sandbox pass-through.
 """
 
-
 from enum import StrEnum
 
 

@@ -4,7 +4,6 @@ pages translate by code), the message says what is wrong in words.
 The checks are pure, so the API and the workflows' update validators apply the very same rule.
 """
 
-
 from enum import StrEnum
 
 

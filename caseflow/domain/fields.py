@@ -5,7 +5,6 @@ A `str` field without a marker is free text, capped by the API at `Settings.max_
 (required fields must not be empty).
 """
 
-
 from dataclasses import dataclass
 from typing import Any, Literal
 

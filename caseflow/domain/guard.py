@@ -1,6 +1,5 @@
 """The one check behind every action: the action table applied to a case and an actor."""
 
-
 from caseflow.domain.actions import ACTIONS, ActionRule
 from caseflow.domain.enums import CaseType, Phase, Role
 from caseflow.domain.errors import Refusal, forbidden, invalid_state

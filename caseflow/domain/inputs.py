@@ -1,7 +1,6 @@
 """What starts a case's workflow (and each of its later runs), the messages cases send each
 other, and the requests workflows make of activities."""
 
-
 from dataclasses import dataclass, field
 from datetime import datetime
 

@@ -1,6 +1,5 @@
 """Names people read, in the two languages the floor works in."""
 
-
 from dataclasses import dataclass
 
 LANGUAGES = ("zh", "en")  # zh first: the service's default language

@@ -4,7 +4,6 @@
 action's request body from the other fields (see caseflow.domain.fields for the markers).
 """
 
-
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated

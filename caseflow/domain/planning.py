@@ -4,7 +4,6 @@ Calendar and policy files never run in workflow code: these cross into activitie
 API's intake planning) and the answers are read back from history on replay.
 """
 
-
 from dataclasses import dataclass, field
 from datetime import datetime
 

@@ -4,7 +4,6 @@ Typed records only (no `dict[str, str]` holding "true"): every sub-record is a d
 round-trips exactly through the pydantic payload converter.
 """
 
-
 from dataclasses import dataclass, field
 from datetime import datetime
 

@@ -27,11 +27,12 @@ from caseflow.policy import PACKAGED_DIR, PolicyBook
 from caseflow.settings import Settings
 from caseflow.temporal import DATA_CONVERTER, connect
 from worker import build_worker
-from workflows import search_attributes as sa
+from caseflow import search_attributes as sa
 
 # The policy the HTTP tests run: the packaged one plus a row that makes WeChat complaints'
 # response window 4 seconds, so an escalation can be watched over HTTP in real time while
 # every other complaint keeps its real 24 h.
+BASE_VERSION = "2026.2"  # the newest packaged policy: it covers every case type
 TEST_VERSION = "9999.1"
 FAST_ROW = """
 [[windows]]
@@ -68,13 +69,13 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def policy_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("policy")
-    packaged = (PACKAGED_DIR / "2026.1.toml").read_text(encoding="utf-8")
+    packaged = (PACKAGED_DIR / f"{BASE_VERSION}.toml").read_text(encoding="utf-8")
     assert LADDER_L2 in packaged, "the packaged ladder changed: update the test policy"
     for version, text in (
         (TEST_VERSION, packaged),
         (FAST_LADDER_VERSION, packaged.replace(LADDER_L2, FAST_LADDER_L2)),
     ):
-        text = text.replace('version = "2026.1"', f'version = "{version}"') + FAST_ROW
+        text = text.replace(f'version = "{BASE_VERSION}"', f'version = "{version}"') + FAST_ROW
         (folder / f"{version}.toml").write_text(text, encoding="utf-8")
     return folder
 

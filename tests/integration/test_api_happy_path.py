@@ -18,7 +18,7 @@ from tests.integration.conftest import (
     ts,
     until,
 )
-from workflows import search_attributes as sa
+from caseflow import search_attributes as sa
 
 pytestmark = pytest.mark.integration
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -184,7 +184,9 @@ async def test_api_happy_path(http, stack):
 
     history = await http.get(f"/api/v1/cases/{cid}/history", headers=auth("supervisor"))
     assert history.status_code == 200
-    types = [e["eventType"] for e in history.json()["events"]]
+    [run] = history.json()["runs"]  # one run: the case never neared a history limit
+    assert run["status"] == "COMPLETED"
+    types = [e["eventType"] for e in run["history"]["events"]]
     assert types[0] == "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED"
     assert types[-1] == "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED"
     # One update per agent action above; the intake was a plain start carrying its plan.

@@ -85,7 +85,8 @@ async def test_unsubscribe_with_consent_review_and_record(http, stack):
             break
         await asyncio.sleep(0.1)
     assert case["phase"] == "under_review"
-    assert case["termination"]["service:vas:music"] == "terminated"
+    assert case["termination"]["results"]["vas:music"] == "terminated"
+    assert case["termination"]["on_time"] is True
     r = await http.post(
         f"/api/v1/cases/{cid}/actions/review", headers=auth("cs"), json={"approved": True}
     )
@@ -103,7 +104,7 @@ async def test_unsubscribe_with_consent_review_and_record(http, stack):
     assert subs == {"sms": "active", "vas:music": "terminated"}
     timeline = (await http.get(f"/api/v1/cases/{cid}/timeline", headers=auth("supervisor"))).json()
     record = next(e for e in timeline if e["kind"] == "reviewed")["data"]
-    assert record["services"] == "vas:music" and record["user"] == phone
+    assert record["services"] == "vas:music" and record["user"] == f"customer of {cid}"
 
 
 async def test_unsubscribe_input_is_checked(http):

@@ -25,7 +25,7 @@ async def test_payloads_are_encrypted_and_only_supervisors_decode_them(http, sta
     history = (await http.get(f"/api/v1/cases/{cid}/history", headers=auth("supervisor"))).json()
     raw = str(history)
     assert PHONE not in raw and "秘密客户" not in raw
-    started = history["events"][0]["workflowExecutionStartedEventAttributes"]
+    started = history["runs"][0]["history"]["events"][0]["workflowExecutionStartedEventAttributes"]
     payload = started["input"]["payloads"][0]
     assert payload["metadata"]["encoding"] == "YmluYXJ5L2VuY3J5cHRlZA=="  # binary/encrypted
 

@@ -24,7 +24,7 @@ OK = (200, {"RequestId": "req-1", "Code": "OK", "Message": "OK", "BizId": "90061
 
 def _message(notification_id: int = 12, template: str = "intake_ack") -> Message:
     params = {"case_id": CASE}
-    rendered = render(template, "sms", "zh", params)
+    rendered = render(template, "sms", "zh", params, "Asia/Shanghai")
     return Message(notification_id, CASE, template, "zh", rendered.subject, rendered.body, params)
 
 

@@ -27,7 +27,7 @@ OK = (200, {"errcode": 0, "errmsg": "ok"})
 
 def _message(notification_id: int = 5) -> Message:
     params = {"case_id": CASE, "level": "2", "level_name": "L2 team lead", "reason": "breached"}
-    rendered = render("escalation", "internal", "zh", params)
+    rendered = render("escalation", "internal", "zh", params, "Asia/Shanghai")
     return Message(notification_id, CASE, "escalation", "zh", rendered.subject, rendered.body)
 
 

@@ -23,7 +23,11 @@ CUSTOMER = Address("email", "email", "customer.email", to=("zhang.san@example.cn
 
 def _message(notification_id: int = 41) -> Message:
     rendered = render(
-        "feedback", "email", "zh", {"case_id": "CMP-20261122-000001", "message": "已退还30元"}
+        "feedback",
+        "email",
+        "zh",
+        {"case_id": "CMP-20261122-000001", "message": "已退还30元"},
+        "Asia/Shanghai",
     )
     return Message(
         notification_id=notification_id,

@@ -29,6 +29,8 @@ from caseflow.domain import (
     ResolveAction,
     RetryAction,
     ReviewAction,
+    Termination,
+    TerminationStatus,
     WindowState,
 )
 from tests.workflows.conftest import (
@@ -159,10 +161,10 @@ async def refused(handle, update, arg) -> str:
     return info.value.cause.type
 
 
-# ---------------------------------------------------------------- the whole way, by signal
+# ---------------------------------------------------------------- the whole way
 
 
-async def test_consent_by_signal_terminates_notifies_and_archives_after_review(harness):
+async def test_consent_terminates_notifies_and_archives_after_review(harness):
     engine = harness.engine
     phone = new_phone()
     await subscribe(engine, phone, "sms", "data", "voice")
@@ -196,20 +198,21 @@ async def test_consent_by_signal_terminates_notifies_and_archives_after_review(h
         "voice": "active",
     }  # nothing before consent
 
-    # The customer's SMS reply arrives as a signal (nobody waits for an answer).
-    await handle.signal(WF.customer_consent, ConsentAction(HOTLINE, "SMS reply Y"))
+    # The customer's SMS reply, relayed by the SMS gateway's channel.
+    state = await handle.execute_update(WF.consent, ConsentAction(HOTLINE, "SMS reply Y"))
+    assert state.phase == Phase.TERMINATING  # the termination runs after the answer
     state = await wait_phase(handle, Phase.UNDER_REVIEW)
     subs = await subscriptions(engine, phone)
     assert subs["sms"][:2] == ("terminated", case_id) and subs["sms"][2] is not None
     assert subs["data"][:2] == ("terminated", case_id) and subs["data"][2] is not None
     assert subs["voice"] == ("active", None, None)  # only what the customer named
     termination = state.termination
-    assert termination["status"] == "completed" and termination["on_time"] == "true"
-    assert termination["service:sms"] == termination["service:data"] == "terminated"
-    assert close_to(datetime.fromisoformat(termination["completed_at"]), subs["sms"][2])
+    assert termination.status == TerminationStatus.COMPLETED and termination.on_time is True
+    assert termination.results == {"sms": "terminated", "data": "terminated"}
+    assert close_to(termination.completed_at, subs["sms"][2])
     assert state.windows["consent"].state == WindowState.MET
     assert state.windows["handling"].state == WindowState.MET
-    assert state.extra["consent_by"] == "channel.hotline"
+    assert state.consent.by == "channel.hotline"
     review = state.windows["review"]
     assert review.target == "1wd" and review.state == WindowState.RUNNING
     state, events = await settle(handle, engine)
@@ -224,9 +227,8 @@ async def test_consent_by_signal_terminates_notifies_and_archives_after_review(h
         ("supervisor", "internal")
     ]
 
-    # A repeated SMS reply is ignored: no second termination, nothing recorded.
-    await handle.signal(WF.customer_consent, ConsentAction(HOTLINE, "Y again"))
-    await asyncio.sleep(0.3)
+    # A repeated SMS reply is refused: no second termination, nothing recorded.
+    assert await refused(handle, WF.consent, ConsentAction(HOTLINE, "Y again")) == "InvalidState"
     again, events_again = await settle(handle, engine)
     assert again.seq == state.seq and len(events_again) == len(events)
     assert await subscriptions(engine, phone) == subs
@@ -252,11 +254,13 @@ async def test_consent_by_signal_terminates_notifies_and_archives_after_review(h
         "result",
         "system_log",
     }
-    assert record["services"] == "sms, data" and record["user"] == phone
+    # The record names the customer by case, not by phone: it sits in the audit trail.
+    assert record["services"] == "sms, data" and record["user"] == f"customer of {case_id}"
+    assert phone not in str(record)
     assert datetime.fromisoformat(record["requested_at"]) == opened
-    assert record["consent_at"] == final.extra["consent_at"]
+    assert datetime.fromisoformat(record["consent_at"]) == final.consent.at
     assert close_to(datetime.fromisoformat(record["consent_at"]), events[2]["at"])
-    assert record["completed_at"] == termination["completed_at"]
+    assert datetime.fromisoformat(record["completed_at"]) == termination.completed_at
     assert record["handler"] == "agent.cs"
     assert record["result"] == "sms=terminated, data=terminated"
     assert record["system_log"] == f"case {case_id}, audit events 1..{reviewed['seq'] - 1}"
@@ -286,7 +290,7 @@ async def test_consent_by_update_and_a_sent_back_review_reruns_termination_idemp
     assert state.phase == Phase.TERMINATING  # the termination runs after the answer
     assert state.windows["consent"].state == WindowState.MET
     state = await wait_phase(handle, Phase.UNDER_REVIEW)
-    assert state.termination["service:vas:music"] == "terminated"
+    assert state.termination.results["vas:music"] == "terminated"
     first = await subscriptions(engine, phone)
     assert first["vas:music"][:2] == ("terminated", state.case_id)
     terminated_at = first["vas:music"][2]
@@ -295,11 +299,11 @@ async def test_consent_by_update_and_a_sent_back_review_reruns_termination_idemp
         WF.review, ReviewAction(SUPERVISOR, False, "verify with the BSS again")
     )
     assert state.phase == Phase.TERMINATING
-    assert state.review["approved"] == "false" and state.review["reviewer"] == "supervisor"
+    assert state.review.approved is False and state.review.reviewer == "supervisor"
     state = await wait_phase(handle, Phase.UNDER_REVIEW)
     # Verified again, terminated once: the provisioning row is exactly as before.
-    assert state.termination["status"] == "completed"
-    assert state.termination["service:vas:music"] == "already_terminated"
+    assert state.termination.status == TerminationStatus.COMPLETED
+    assert state.termination.results["vas:music"] == "already_terminated"
     after = await subscriptions(engine, phone)
     assert after == first and after["vas:music"][2] == terminated_at
     assert after["data"] == ("active", None, None)
@@ -372,7 +376,7 @@ async def test_declined_consent_closes_and_terminates_nothing(harness):
     state = await handle.execute_update(WF.decline, ConsentAction(HOTLINE, "changed my mind"))
     assert state.phase == Phase.ARCHIVED and state.outcome == Outcome.DECLINED
     final = await closed_state(handle)
-    assert final.termination is None and "consent_at" not in final.extra
+    assert final.termination is None and final.consent is None
     _, events = await settle(handle, engine)
     assert kinds(events) == ["intake", "accepted", "consent_declined", "archived"]
     assert events[2]["actor_id"] == "channel.hotline"
@@ -396,10 +400,13 @@ async def test_failed_termination_escalates_and_a_retry_completes_it(harness):
     await handle.execute_update(WF.accept, AcceptAction(AGENT_CS))
     await handle.execute_update(WF.consent, ConsentAction(HOTLINE))
     state = await wait_for(
-        handle, lambda s: (s.termination or {}).get("status") == "failed", "a failed termination"
+        handle,
+        lambda s: s.termination is not None and s.termination.status == TerminationStatus.FAILED,
+        "a failed termination",
     )
     assert state.phase == Phase.TERMINATING
-    assert "vas:video" in state.termination["error"]
+    assert "vas:video" in state.termination.error
+    assert phone not in state.termination.error  # errors name the case, not the customer
     assert (state.escalation.level, state.escalation.window) == (2, "handling")
     assert (await subscriptions(engine, phone))["sms"] == ("active", None, None)  # all or none
     state, events = await settle(handle, engine)
@@ -429,10 +436,11 @@ async def test_failed_termination_escalates_and_a_retry_completes_it(harness):
     # The missing subscription is fixed in the BSS; the agent retries and it completes.
     await subscribe(engine, phone, "vas:video")
     state = await handle.execute_update(WF.retry_termination, RetryAction(AGENT_CS, "fixed"))
-    assert state.termination == {"status": "retrying"}
+    assert state.termination == Termination(status=TerminationStatus.RETRYING)
     state = await wait_phase(handle, Phase.UNDER_REVIEW)
-    assert state.termination["status"] == "completed" and state.termination["on_time"] == "true"
-    assert state.termination["service:vas:video"] == "terminated"
+    assert state.termination.status == TerminationStatus.COMPLETED
+    assert state.termination.on_time is True
+    assert state.termination.results["vas:video"] == "terminated"
     assert state.windows["handling"].state == WindowState.MET  # within the 72 h
     assert state.escalation.next_at is None and state.escalation.level == 3  # chain stopped
     subs = await subscriptions(engine, phone)
@@ -512,7 +520,7 @@ async def test_consent_after_the_breach_still_terminates_late(long_consent):
     state = await handle.execute_update(WF.consent, ConsentAction(HOTLINE))
     state = await wait_phase(handle, Phase.UNDER_REVIEW)
     assert state.windows["handling"].state == WindowState.MET_LATE
-    assert state.termination["on_time"] == "false"
+    assert state.termination.on_time is False
     assert state.escalation.next_at is None  # the breached window is closed: chain stopped
     assert (await subscriptions(engine, phone))["data"][:2] == ("terminated", state.case_id)
 
@@ -526,17 +534,17 @@ async def test_a_sent_back_review_keeps_a_late_termination_late(long_consent):
     await h.sleep_until(state.opened_at + 72 * H, H)
     await handle.execute_update(WF.consent, ConsentAction(HOTLINE))
     state = await wait_phase(handle, Phase.UNDER_REVIEW)
-    assert state.termination["on_time"] == "false"
-    completed_at = state.termination["completed_at"]
+    assert state.termination.on_time is False
+    completed_at = state.termination.completed_at
     await handle.execute_update(WF.review, ReviewAction(SUPERVISOR, False, "check again"))
     state = await wait_for(
         handle,
-        lambda s: s.phase == Phase.UNDER_REVIEW and s.termination["completed_at"] != completed_at,
+        lambda s: s.phase == Phase.UNDER_REVIEW and s.termination.completed_at != completed_at,
         "the re-run",
     )
     assert state.windows["handling"].state == WindowState.MET_LATE
-    assert state.termination["service:data"] == "already_terminated"
-    assert state.termination["on_time"] == "false"
+    assert state.termination.results["data"] == "already_terminated"
+    assert state.termination.on_time is False
 
 
 # ---------------------------------------------------------------- refusals
@@ -553,16 +561,15 @@ async def test_who_may_do_what_and_when(harness):
     # No consent (or refusal) before the customer was asked.
     assert await refused(handle, WF.consent, ConsentAction(HOTLINE)) == "InvalidState"
     assert await refused(handle, WF.decline, ConsentAction(HOTLINE)) == "InvalidState"
-    await handle.signal(WF.customer_consent, ConsentAction(HOTLINE, "early Y"))  # ignored
-    # Complaint steps do not apply to an unsubscribe.
-    assert await refused(handle, WF.resolve, ResolveAction(AGENT_CS, "x", "y")) == "InvalidState"
+    # Complaint steps do not apply to an unsubscribe: it has no such update at all.
+    assert not hasattr(WF, "resolve") and not hasattr(WF, "request_info")
+    assert await refused(handle, "resolve", ResolveAction(AGENT_CS, "x", "y")) == "InvalidState"
     state, events = await settle(handle, engine)
     assert state.phase == Phase.NEW and kinds(events) == ["intake"]
 
     await handle.execute_update(WF.accept, AcceptAction(AGENT_CS))
     assert (
-        await refused(handle, WF.request_info, RequestInfoAction(AGENT_CS, "why?"))
-        == "InvalidState"
+        await refused(handle, "request_info", RequestInfoAction(AGENT_CS, "why?")) == "InvalidState"
     )
     assert await refused(handle, WF.review, ReviewAction(SUPERVISOR, True)) == "InvalidState"
     assert await refused(handle, WF.retry_termination, RetryAction(AGENT_CS)) == "InvalidState"
