@@ -21,13 +21,13 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
+from caseflow import search_attributes as sa
 from caseflow.binaries import installed_binary
 from caseflow.codec import new_key_setting
 from caseflow.policy import PACKAGED_DIR, PolicyBook
 from caseflow.settings import Settings
 from caseflow.temporal import DATA_CONVERTER, connect
 from worker import build_worker
-from caseflow import search_attributes as sa
 
 # The policy the HTTP tests run: the packaged one plus a row that makes WeChat complaints'
 # response window 4 seconds, so an escalation can be watched over HTTP in real time while

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from caseflow import search_attributes as sa
 from tests.integration.conftest import (
     FAST_LADDER_VERSION,
     TEST_VERSION,
@@ -18,7 +19,6 @@ from tests.integration.conftest import (
     ts,
     until,
 )
-from caseflow import search_attributes as sa
 
 pytestmark = pytest.mark.integration
 SHANGHAI = ZoneInfo("Asia/Shanghai")
