@@ -18,14 +18,15 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import NotSignedIn
+from caseflow.domain.errors import RefusalKind
 
 log = logging.getLogger(__name__)
 
-# Workflow validators raise ApplicationError with one of these types.
+# Workflow validators refuse with an ApplicationError whose type is a RefusalKind.
 APPLICATION_ERROR_STATUS = {
-    "InvalidState": status.HTTP_409_CONFLICT,
-    "Forbidden": status.HTTP_403_FORBIDDEN,
-    "InvalidInput": status.HTTP_422_UNPROCESSABLE_CONTENT,
+    RefusalKind.INVALID_STATE.value: status.HTTP_409_CONFLICT,
+    RefusalKind.FORBIDDEN.value: status.HTTP_403_FORBIDDEN,
+    RefusalKind.INVALID_INPUT.value: status.HTTP_422_UNPROCESSABLE_CONTENT,
 }
 # Temporal's type for an update that was accepted but the workflow finished before answering it.
 UPDATE_OUTLIVED_WORKFLOW = "AcceptedUpdateCompletedWorkflow"
@@ -35,8 +36,8 @@ class ServiceUnavailable(Exception):
     """A dependency (Temporal, PostgreSQL, a worker) did not answer in time."""
 
 
-def _json(code: int, detail: str, **extra) -> JSONResponse:
-    return JSONResponse({"detail": detail, **extra}, status_code=code)
+def _json(http_status: int, detail: str, **extra) -> JSONResponse:
+    return JSONResponse({"detail": detail, **extra}, status_code=http_status)
 
 
 def _case(request: Request) -> str:
@@ -96,12 +97,14 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(cause, ApplicationError):
             if cause.type == UPDATE_OUTLIVED_WORKFLOW:
                 return _archived(request)
-            code = APPLICATION_ERROR_STATUS.get(cause.type or "")
-            if code is None:
+            http_status = APPLICATION_ERROR_STATUS.get(cause.type or "")
+            if http_status is None:
                 # Not one of the validators' types: still the workflow's refusal, not ours.
                 log.warning("unexpected update failure", extra={"type": cause.type})
-                code = status.HTTP_409_CONFLICT
-            return _json(code, cause.message, reason=cause.type)
+                http_status = status.HTTP_409_CONFLICT
+            # The refusal's stable code (caseflow.domain.errors), for pages that translate.
+            code = str(cause.details[0]) if cause.details else None
+            return _json(http_status, cause.message, reason=cause.type, code=code)
         return _json(status.HTTP_409_CONFLICT, f"action rejected: {cause or exc}")
 
     @app.exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError)

@@ -12,6 +12,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from caseflow.domain.case_types import CASE_TYPES
+
 # The standards' targets (规范 §1.3, 标准 §9.1): shown next to the measured figures.
 TARGETS = {
     "resolution_rate": 0.95,
@@ -44,6 +46,7 @@ class Report:
     callback_base: int = 0  # resolved complaints and inquiries: the cases owed a callback
     callbacks: int = 0
     satisfied: int = 0
+    unclassified: int = 0  # archived with an outcome no case type declares (a bug to look at)
     windows: list[WindowFigure] = field(default_factory=list)
     by_category: list[tuple[str, str, int]] = field(default_factory=list)  # type, category, n
     by_department: list[tuple[str, str, int]] = field(default_factory=list)
@@ -72,29 +75,50 @@ async def build_report(
 ) -> Report:
     params = {"since": since, "until": until}
     report = Report(since=since, until=until)
+    # What each way of ending counts for, per case type, from the case-type registry.
+    rules = [
+        (case_type.value, outcome.value, rule.resolved, rule.counted, rule.callback_owed)
+        for case_type, spec in CASE_TYPES.items()
+        for outcome, rule in spec.outcomes.items()
+    ]
+    outcome_params = {
+        "r_type": [r[0] for r in rules],
+        "r_outcome": [r[1] for r in rules],
+        "r_resolved": [r[2] for r in rules],
+        "r_counted": [r[3] for r in rules],
+        "r_owed": [r[4] for r in rules],
+    }
     async with engine.connect() as conn:
         row = (
             await conn.execute(
                 text(
                     f"""
+                    WITH rules AS (
+                      SELECT * FROM unnest(CAST(:r_type AS text[]), CAST(:r_outcome AS text[]),
+                        CAST(:r_resolved AS bool[]), CAST(:r_counted AS bool[]),
+                        CAST(:r_owed AS bool[]))
+                        AS r(case_type, outcome, resolved, counted, owed)
+                    )
                     SELECT count(*) AS total,
-                      -- converted / not confirmed / declined cases ended by the customer's
-                      -- choice: they count neither for nor against the resolution rate
-                      count(*) FILTER (WHERE phase = 'archived' AND coalesce(state->>'outcome',
-                          '') NOT IN ('converted', 'not_confirmed', 'declined')) AS archived,
-                      count(*) FILTER (WHERE phase = 'archived'
-                          AND state->>'outcome' IN ('resolved', 'closed', 'terminated'))
-                          AS resolved,
-                      count(*) FILTER (WHERE phase = 'archived'
-                          AND state->>'outcome' IN ('resolved', 'closed')) AS callback_base,
-                      count(*) FILTER (WHERE state->>'outcome' IN ('resolved', 'closed')
-                          AND jsonb_typeof(state->'satisfaction') = 'object') AS callbacks,
-                      count(*) FILTER (WHERE state->'satisfaction'->>'satisfaction'
-                          IN ('satisfied', 'basically_satisfied')) AS satisfied
-                    FROM cases WHERE {_PERIOD}
+                      -- ended by the customer's choice (converted, declined...): counted
+                      -- neither for nor against the resolution rate
+                      count(*) FILTER (WHERE c.phase = 'archived' AND r.counted) AS archived,
+                      count(*) FILTER (WHERE c.phase = 'archived' AND r.resolved) AS resolved,
+                      count(*) FILTER (WHERE c.phase = 'archived' AND r.owed) AS callback_base,
+                      count(*) FILTER (WHERE r.owed
+                          AND jsonb_typeof(c.state->'satisfaction') = 'object') AS callbacks,
+                      count(*) FILTER (WHERE c.state->'satisfaction'->>'satisfaction'
+                          IN ('satisfied', 'basically_satisfied')) AS satisfied,
+                      -- archived with an ending no case type declares: shown, never guessed
+                      count(*) FILTER (WHERE c.phase = 'archived' AND r.outcome IS NULL)
+                          AS unclassified
+                    FROM cases c
+                    LEFT JOIN rules r
+                      ON r.case_type = c.case_type AND r.outcome = c.state->>'outcome'
+                    WHERE {_PERIOD}
                     """
                 ),
-                params,
+                {**params, **outcome_params},
             )
         ).one()
         (
@@ -104,6 +128,7 @@ async def build_report(
             report.callback_base,
             report.callbacks,
             report.satisfied,
+            report.unclassified,
         ) = row
         rows = await conn.execute(
             text(
@@ -150,6 +175,7 @@ def report_csv(report: Report) -> str:
     w.writerow(["metric", "value", "target"])
     w.writerow(["cases", report.total, ""])
     w.writerow(["archived", report.archived, ""])
+    w.writerow(["archived_unclassified", report.unclassified, ""])
     for name in ("resolution_rate", "callback_coverage", "satisfaction_rate"):
         value = getattr(report, name)
         w.writerow([name, "" if value is None else f"{value:.4f}", TARGETS[name]])

@@ -90,6 +90,7 @@ def mask_phone(phone: str) -> str:
 def _render(request: Request, name: str, status_code: int = 200, **ctx) -> HTMLResponse:
     ctx.setdefault("flash", request.query_params.get("flash"))
     ctx.setdefault("flash_kind", request.query_params.get("kind"))
+    ctx.setdefault("timezone", request.app.state.book.active.timezone)  # shown with the times
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
 
 

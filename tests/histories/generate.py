@@ -50,10 +50,17 @@ from caseflow.domain import (  # noqa: E402
     Customer,
     CustomerReplyAction,
     CustomerResponseAction,
+    DispatchAction,
+    FaultIntake,
     FeedbackAction,
+    FulfilAction,
+    HistoryLimits,
     NoteAction,
+    OutageIntake,
     RequestInfoAction,
     ResolveAction,
+    RestoredAction,
+    RestoreOutageAction,
     ReviewAction,
     Role,
     Satisfaction,
@@ -66,7 +73,10 @@ from caseflow.seed import seed_demo  # noqa: E402
 from caseflow.temporal import DATA_CONVERTER  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows.complaint import ComplaintWorkflow  # noqa: E402
+from workflows.fault import FaultWorkflow  # noqa: E402
 from workflows.inquiry import InquiryWorkflow  # noqa: E402
+from workflows.outage import OutageWorkflow  # noqa: E402
+from workflows.service_request import ServiceRequestWorkflow  # noqa: E402
 from workflows.unsubscribe import UnsubscribeWorkflow  # noqa: E402
 
 HOTLINE = Actor("channel.hotline", Role.CHANNEL, "hotline")
@@ -204,6 +214,86 @@ async def complaint_filed_by_api(env, task_queue: str = QUEUE, suffix: str = "")
     return h
 
 
+async def fault_restored_by_outage(env, task_queue: str = QUEUE, suffix: str = ""):
+    """An outage with a fault linked at intake: the outage's restoration restores the fault
+    (signals both ways), the customer confirms, the callback archives it."""
+    outage_id, fault_id = f"OUT-HIST-1{suffix}", f"FLT-HIST-1{suffix}"
+    outage_inp = case_input(outage_id, CaseType.OUTAGE, channel=Channel.INTERNAL)
+    outage_inp.created_by, outage_inp.outage = NETWORK, OutageIntake("浦东张江")
+    outage = await _start(env, OutageWorkflow, outage_id, task_queue, outage_inp)
+    await outage.execute_update(OutageWorkflow.accept, AcceptAction(NETWORK))
+    fault_inp = case_input(fault_id, CaseType.FAULT, kind="broadband")
+    fault_inp.fault = FaultIntake("021-55501234", "张江路100号", outage_id)
+    fault = await _start(env, FaultWorkflow, fault_id, task_queue, fault_inp)
+    for _ in range(200):  # the link reached the outage
+        if (await outage.query(OutageWorkflow.snapshot)).outage.linked:
+            break
+        await asyncio.sleep(0.02)
+    await outage.execute_update(
+        OutageWorkflow.restore_outage, RestoreOutageAction(NETWORK, "power", "generator on")
+    )
+    await _finished(outage)
+    for _ in range(200):
+        if (await fault.query(FaultWorkflow.snapshot)).phase.value == "resolved":
+            break
+        await asyncio.sleep(0.02)
+    await fault.execute_update(FaultWorkflow.confirm, CustomerResponseAction(HOTLINE, "ok"))
+    await fault.execute_update(
+        FaultWorkflow.callback, CallbackAction(NETWORK, Satisfaction.SATISFIED)
+    )
+    await _finished(fault)
+    return fault
+
+
+async def fault_dispatched(env, task_queue: str = QUEUE, suffix: str = ""):
+    """A fault fixed by its engineer: accepted, dispatched, restored, confirmed, called back."""
+    wf, case_id = FaultWorkflow, f"FLT-HIST-2{suffix}"
+    inp = case_input(case_id, CaseType.FAULT, kind="no_service")
+    inp.fault = FaultIntake("13800138000", "张江路100号")
+    h = await _start(env, wf, case_id, task_queue, inp)
+    await h.execute_update(wf.accept, AcceptAction(NETWORK))
+    appointment = (await env.get_current_time()) + timedelta(minutes=40)
+    await h.execute_update(wf.dispatch, DispatchAction(NETWORK, "Li Lei", appointment))
+    await env.sleep(timedelta(minutes=50))
+    await h.execute_update(wf.restored, RestoredAction(NETWORK, "antenna", "realigned"))
+    await h.execute_update(wf.confirm, CustomerResponseAction(HOTLINE, "ok"))
+    await h.execute_update(wf.callback, CallbackAction(NETWORK, Satisfaction.SATISFIED))
+    await _finished(h)
+    return h
+
+
+async def service_request_done(env, task_queue: str = QUEUE, suffix: str = ""):
+    wf, case_id = ServiceRequestWorkflow, f"SRV-HIST-1{suffix}"
+    h = await _start(
+        env, wf, case_id, task_queue, case_input(case_id, CaseType.SERVICE_REQUEST, kind="account")
+    )
+    await h.execute_update(wf.accept, AcceptAction(CS))
+    await h.execute_update(wf.fulfil, FulfilAction(CS, "billing address changed"))
+    await h.execute_update(wf.callback, CallbackAction(CS, Satisfaction.SATISFIED))
+    await _finished(h)
+    return h
+
+
+async def complaint_continued(env, task_queue: str = QUEUE, suffix: str = ""):
+    """A complaint whose run fills up (a small update cap) and continues as new; the second
+    run's history is the one written: it starts from the carried state."""
+    wf, case_id = ComplaintWorkflow, f"CMP-HIST-CAN{suffix}"
+    inp = case_input(
+        case_id, CaseType.COMPLAINT, category=Category.SERVICE, severity=Severity.GENERAL
+    )
+    inp.limits = HistoryLimits(max_updates=3)
+    await _start(env, wf, case_id, task_queue, inp)
+    h = env.client.get_workflow_handle(case_id)  # the case, whichever run holds it
+    await h.execute_update(wf.accept, AcceptAction(CS))
+    for i in range(3):
+        await h.execute_update(wf.note, NoteAction(CS, f"note {i}"))
+    await h.execute_update(wf.resolve, ResolveAction(CS, "fixed", "checked"))
+    await h.execute_update(wf.feedback, FeedbackAction(CS, "fixed"))
+    await h.execute_update(wf.callback, CallbackAction(CS, Satisfaction.SATISFIED))
+    await _finished(h)
+    return h
+
+
 async def _finished(handle) -> None:
     """Wait for the case to complete by polling, not with `handle.result()`: a result wait lets
     the time-skipping server jump to the completed case's default 10-year run timeout, and the
@@ -226,6 +316,10 @@ SCENARIOS: dict[str, Scenario] = {
         inquiry_converted,
         unsubscribe_done,
         complaint_filed_by_api,
+        fault_restored_by_outage,
+        fault_dispatched,
+        service_request_done,
+        complaint_continued,
     )
 }
 

@@ -151,7 +151,11 @@ async def test_a_service_request_over_http(http):
     await act(http, cid, "accept", "cs")
     case = await act(http, cid, "fulfil", "cs", {"result": "Fixed IP assigned"})
     assert case["phase"] == "feedback_given" and case["fulfilment"]["result"] == "Fixed IP assigned"
-    r = await http.post(f"/api/v1/cases/{cid}/actions/resolve", json={}, headers=auth("cs"))
+    r = await http.post(
+        f"/api/v1/cases/{cid}/actions/resolve",
+        json={"result": "x", "process": "y"},
+        headers=auth("cs"),
+    )
     assert r.status_code == 409 and "does not apply to service_request" in r.json()["detail"]
     case = await act(http, cid, "callback", "cs", {"satisfaction": "satisfied"})
     assert case["phase"] == "archived"

@@ -95,6 +95,10 @@ def test_histories_are_committed():
         "inquiry_converted",
         "unsubscribe_done",
         "complaint_filed_by_api",
+        "fault_restored_by_outage",
+        "fault_dispatched",
+        "service_request_done",
+        "complaint_continued",
     } <= names
     for path in HISTORIES:
         workflow_type, _ = load(path)
@@ -185,3 +189,32 @@ async def test_generator_scenarios_still_run_and_replay(harness, tmp_path):
         checks[name](data)
         result = await replayer.replay_workflow(WorkflowHistory.from_json(name, data))
         assert result.replay_failure is None
+
+
+def test_committed_histories_of_the_new_case_types_cover_their_scenarios():
+    _, fault = load(HISTORIES_DIR / "fault_restored_by_outage.json")
+    kinds = recorded_kinds(fault)
+    assert kinds[:2] == ["intake", "linked_outage"] and "restored" in kinds
+    types = event_types(fault)
+    assert types["EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED"] == 1  # the link
+    assert types["EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED"] == 1  # the outage's word
+    assert recorded_kinds(load(HISTORIES_DIR / "fault_dispatched.json")[1]) == [
+        "intake",
+        "accepted",
+        "dispatched",
+        "restored",
+        "customer_confirmed",
+        "callback",
+        "archived",
+    ]
+    assert "fulfilled" in recorded_kinds(load(HISTORIES_DIR / "service_request_done.json")[1])
+
+
+def test_the_continued_history_starts_from_the_carried_state():
+    _, data = load(HISTORIES_DIR / "complaint_continued.json")
+    started = data["events"][0]["workflowExecutionStartedEventAttributes"]
+    assert started.get("continuedExecutionRunId")  # a second run of the case
+    carried = _payload(started["input"])["carried"]
+    assert carried["state"]["run"] >= 2 and carried["state"]["phase"] in ("in_progress", "resolved")
+    # Nothing was re-planned or re-recorded at the start: the first record is an action.
+    assert recorded_kinds(data)[0] != "intake" and recorded_kinds(data)[-1] == "archived"
