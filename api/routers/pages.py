@@ -23,13 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api.deps import NotSignedIn, user_for_token
+from api.deps import NotSignedIn, actor_of, user_for_token
 from api.routers.cases import case_runs
 from caseflow.db.models import CaseEventRow, CaseRow, MonthlyReport, User
 from caseflow.domain import (
     OPEN_PHASES,
     AcknowledgeAction,
-    Actor,
     AssignAction,
     CaseState,
     CaseType,
@@ -345,10 +344,6 @@ def _history_rows(run: int, raw: list[dict]) -> list[dict]:
     return events
 
 
-def _actor(user: User) -> Actor:
-    return Actor(user_id=user.id, role=Role(user.role), name=user.name, department=user.department)
-
-
 async def _supervise(request: Request, user: User, case_id: str, update, arg) -> Response:
     if user.role not in (Role.SUPERVISOR.value, Role.ADMIN.value):
         raise HTTPException(403, "only supervisors may do this from the page")
@@ -374,7 +369,7 @@ async def acknowledge_from_page(
     comment: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     return await _supervise(
-        request, user, case_id, "acknowledge", AcknowledgeAction(_actor(user), comment)
+        request, user, case_id, "acknowledge", AcknowledgeAction(actor_of(user), comment)
     )
 
 
@@ -394,7 +389,7 @@ async def assign_from_page(
         user,
         case_id,
         "assign",
-        AssignAction(_actor(user), assignee=assignee, department=target.department),
+        AssignAction(actor_of(user), assignee=assignee, department=target.department),
     )
 
 
