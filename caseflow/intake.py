@@ -57,6 +57,7 @@ def new_state(inp: CaseInput, opened_at: datetime) -> CaseState:
         department=None,
         assignee=None,
         policy_version=inp.policy_version or "",
+        filed_by=inp.created_by.user_id,
         opened_at=opened_at,
         updated_at=opened_at,
         client_reference=inp.client_reference,

@@ -71,6 +71,18 @@ class CaseTypeSpec:
 
 
 RESOLVED = OutcomeRule(Label("已解决", "resolved"), resolved=True, callback_owed=True)
+# Resolved and told, but three callback attempts reached nobody: attempted, never "satisfied".
+UNREACHABLE = OutcomeRule(Label("回访未接通", "unreachable"), resolved=True, callback_owed=True)
+# The customer never answered a request for information: closed with a notice, not resolved,
+# and in no rate's base (the customer's silence, not the service's failure); counted apart.
+NO_RESPONSE = OutcomeRule(
+    Label("客户未回复", "no response"), resolved=False, callback_owed=False, counted=False
+)
+HANDLED_ENDINGS = {
+    Outcome.RESOLVED: RESOLVED,
+    Outcome.UNREACHABLE: UNREACHABLE,
+    Outcome.NO_RESPONSE: NO_RESPONSE,
+}
 
 CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
     spec.type: spec
@@ -93,7 +105,7 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
                 Phase.FEEDBACK_GIVEN,
                 Phase.ARCHIVED,
             ),
-            outcomes={Outcome.RESOLVED: RESOLVED},
+            outcomes=HANDLED_ENDINGS,
         ),
         CaseTypeSpec(
             type=CaseType.INQUIRY,
@@ -115,7 +127,7 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
                 Phase.ARCHIVED,
             ),
             outcomes={
-                Outcome.RESOLVED: RESOLVED,
+                **HANDLED_ENDINGS,
                 Outcome.CLOSED: OutcomeRule(
                     Label("已答复关闭", "closed"), resolved=True, callback_owed=True
                 ),
@@ -186,7 +198,7 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
                 Phase.FEEDBACK_GIVEN,
                 Phase.ARCHIVED,
             ),
-            outcomes={Outcome.RESOLVED: RESOLVED},
+            outcomes={Outcome.RESOLVED: RESOLVED, Outcome.UNREACHABLE: UNREACHABLE},
             kind_labels={
                 FaultKind.NO_SERVICE: Label("无信号/无法通话", "no service"),
                 FaultKind.SLOW_DATA: Label("网速慢", "slow data"),
@@ -230,7 +242,7 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
                 Phase.FEEDBACK_GIVEN,
                 Phase.ARCHIVED,
             ),
-            outcomes={Outcome.RESOLVED: RESOLVED},
+            outcomes=HANDLED_ENDINGS,
             kind_labels={
                 ServiceKind.BUSINESS: Label("业务办理", "business handling"),
                 ServiceKind.ACCOUNT: Label("账户管理", "account management"),

@@ -135,6 +135,8 @@ class Outcome(StrEnum):
     DECLINED = "declined"  # unsubscribe: the customer said no at the confirmation step
     CLOSED = "closed"  # closed without a callback (inquiries)
     RESTORED = "restored"  # outage: service restored and every linked fault told
+    NO_RESPONSE = "no_response"  # closed: the customer never answered a request for information
+    UNREACHABLE = "unreachable"  # closed: the satisfaction callback reached nobody in 3 attempts
 
 
 class Satisfaction(StrEnum):

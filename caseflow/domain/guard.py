@@ -20,6 +20,7 @@ def check_action(
     phase: Phase,
     department: str | None,
     actor: Actor,
+    filed_by: str | None = None,
     department_known: bool = True,
 ) -> ActionRule:
     """Raise a Refusal unless `actor` may take action `name` on this case now.
@@ -41,6 +42,9 @@ def check_action(
         raise forbidden(
             "role", f"role '{actor.role.value}' may not {name} cases (allowed: {roles})"
         )
+    if actor.role == Role.CHANNEL and filed_by is not None and actor.user_id != filed_by:
+        # An intake channel speaks for the customers whose cases it filed, and no others.
+        raise forbidden("not_filer", f"case {case_id} was not filed through this channel")
     if (
         department_known
         and rule.scoped

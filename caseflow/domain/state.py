@@ -215,6 +215,7 @@ class CaseState:
     policy_version: str
     opened_at: datetime
     updated_at: datetime
+    filed_by: str = ""  # the user (an intake channel, or staff) who filed it
     # Policy selectors (which rows apply) besides the customer's tier and the channel.
     category: Category | None = None
     severity: Severity | None = None

@@ -124,6 +124,14 @@ def test_the_guard_refuses_by_phase_role_and_department():
     assert refusal("assign", Phase.NEW, agent) == (RefusalKind.FORBIDDEN, "role")
     other = Actor("b", Role.AGENT, department="product")
     assert refusal("accept", Phase.NEW, other) == (RefusalKind.FORBIDDEN, "department")
+    # An intake channel speaks only for the cases it filed.
+    hotline = Actor("channel.hotline", Role.CHANNEL)
+    assert check_action(
+        "confirm", phase=Phase.FEEDBACK_GIVEN, actor=hotline, filed_by="channel.hotline", **case
+    )
+    assert refusal(
+        "confirm", Phase.FEEDBACK_GIVEN, Actor("channel.app", Role.CHANNEL), filed_by="x"
+    ) == (RefusalKind.FORBIDDEN, "not_filer")
     # Supervisors are not scoped to a department; assign is not scoped at all.
     boss = Actor("s", Role.SUPERVISOR)
     assert check_action("assign", phase=Phase.NEW, actor=boss, **case).name == "assign"

@@ -218,6 +218,7 @@ class CaseWorkflow(Recorder, Clock, Ladder):
                 phase=self.state.phase,
                 department=self.state.department,
                 actor=message.actor,
+                filed_by=self.state.filed_by,
                 # Filed by the API and not yet opened by a worker (the intake leaves the phase
                 # at new): the department is not known yet. The turn checks again in full.
                 department_known=self._opened,
