@@ -20,6 +20,8 @@ async def require_existing(engine: AsyncEngine, named: dict[str, tuple[str, str]
                 query = select(CaseRow.case_id).where(
                     CaseRow.case_id == value, CaseRow.case_type == CaseType.OUTAGE.value
                 )
+            elif kind == "case":
+                query = select(CaseRow.case_id).where(CaseRow.case_id == value)
             else:
                 column = Department.id if kind == "department" else User.id
                 query = select(column).where(column == value)

@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from api.action_bodies import MAX_TEXT, Body
 from caseflow.domain import (
@@ -31,6 +31,7 @@ from caseflow.domain import (
     Role,
     SatisfactionRecord,
     Severity,
+    Start,
     Termination,
     Urgency,
     WindowName,
@@ -41,9 +42,11 @@ from caseflow.domain.deadlines import next_deadline
 from caseflow.pii import UNMASKED_ROLES
 from caseflow.policy import (
     CalendarOverrides,
+    Conflict,
     LadderRow,
     PolicyBook,
     PolicyError,
+    Remedy,
     WindowRow,
 )
 
@@ -126,6 +129,16 @@ class CaseCreate(Body):
     )
     area: Annotated[str | None, Field(min_length=1, max_length=200)] = Field(
         default=None, description=_intake_doc("area", "Where service is out.")
+    )
+    appeal_of: Annotated[str | None, Field(min_length=1, max_length=40)] = Field(
+        default=None, description=_intake_doc("appeal_of", "The case the customer appealed.")
+    )
+    received_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the customer actually made contact (a letter, an email read later, "
+        "a regulator's transfer), if earlier than now: the clocks that start at receipt count "
+        "from it. At most CASEFLOW_MAX_RECEIVED_DAYS back, never in the future (422).",
+        examples=["2026-11-30T09:15:00+08:00"],
     )
 
     model_config = ConfigDict(
@@ -373,6 +386,19 @@ def case_view(
     )
 
 
+class LinkedCaseStatus(BaseModel):
+    """What a regulator may see of the case its appeal is about: where it stands, not who."""
+
+    case_id: str
+    type: CaseType
+    phase: Phase
+    outcome: str | None
+    department: str | None
+    next_deadline: datetime | None
+    opened_at: datetime
+    closed_at: datetime | None
+
+
 class CaseSummary(BaseModel):
     case_id: str
     type: str
@@ -422,6 +448,7 @@ class PolicyView(BaseModel):
     still loaded: running cases keep the version they pinned at start."""
 
     version: str
+    reading: str = Field(description="default: new cases may get it; strict: only when selected")
     case_types: list[CaseType]
     timezone: str
     warn_ratio: float
@@ -433,6 +460,14 @@ class PolicyView(BaseModel):
     default_department: str
     ladder: list[LadderRow]
     windows: list[WindowRow]
+    starts: dict[CaseType, dict[WindowName, Start]] = Field(
+        description="Where a window's clock starts (receipt or accept), over each type's defaults"
+    )
+    remedy: Remedy
+    callback_attempts: int
+    conflicts: list[Conflict] = Field(
+        description="Where the standards disagree, the reading this version takes, and why"
+    )
     known_versions: list[str]
 
 

@@ -29,7 +29,9 @@ from caseflow.domain import (
     PolicyRequest,
     RecordRequest,
     ResolvedPolicy,
+    Role,
     Segment,
+    Start,
     Window,
     WindowName,
     WindowState,
@@ -58,6 +60,10 @@ def new_state(inp: CaseInput, opened_at: datetime) -> CaseState:
         assignee=None,
         policy_version=inp.policy_version or "",
         filed_by=inp.created_by.user_id,
+        # 首问负责制 (002 §7.3): an agent who files the case is its first responsible; else
+        # the first agent who takes it up.
+        first_responsible=inp.created_by.user_id if inp.created_by.role == Role.AGENT else None,
+        received_at=inp.received_at or opened_at,
         opened_at=opened_at,
         updated_at=opened_at,
         client_reference=inp.client_reference,
@@ -116,15 +122,19 @@ def policy_request(case: CaseInput | CaseState, version: str | None) -> PolicyRe
     )
 
 
-def plan_intake(book: PolicyBook, inp: CaseInput, at: datetime) -> IntakePlan:
-    """Resolve the policy and plan the intake windows now (API side; raises PolicyError)."""
+def receipt(inp: CaseInput, opened_at: datetime) -> datetime:
+    """When the clocks that start at receipt start: when the customer made contact."""
+    return inp.received_at or opened_at
+
+
+def plan_intake(book: PolicyBook, inp: CaseInput, opened_at: datetime) -> IntakePlan:
+    """Resolve the policy and plan the windows that start at receipt (API side; raises
+    PolicyError)."""
     policy = book.resolve(policy_request(inp, inp.policy_version))
+    at = receipt(inp, opened_at)
     plans = {
-        name.value: book.plan(
-            plan_request(policy, policy.targets[name.value], at, [Segment(start=at)])
-        )
-        for name in spec(inp.case_type).intake_windows
-        if name.value in policy.targets
+        name: book.plan(plan_request(policy, policy.targets[name], at, [Segment(start=at)]))
+        for name in policy.opening_at(Start.RECEIPT)
     }
     return IntakePlan(policy=policy, windows=plans)
 
@@ -161,14 +171,15 @@ def intake_record(inp: CaseInput, opened_at: datetime, intake: IntakePlan) -> Re
     state = new_state(inp, opened_at)
     state.policy_version = policy.version
     state.department = policy.department
-    windows = spec(inp.case_type).intake_windows
-    for name in windows:
-        target = policy.targets.get(name.value)
-        if target is not None:
-            plan = intake.windows[name.value]
-            state.windows[name.value] = new_window(name, target, opened_at, plan)
-    # Policy validation guarantees a target for the first intake window.
-    first = state.windows[windows[0].value]
+    at = receipt(inp, opened_at)
+    for name, plan in intake.windows.items():
+        state.windows[name] = new_window(WindowName(name), policy.targets[name], at, plan)
+    case_spec = spec(inp.case_type)
+    if case_spec.starting_level > 1:  # e.g. an appeal reaches the specialists at once
+        state.escalation.level = case_spec.starting_level
+        state.escalation.level_name = policy.ladder[case_spec.starting_level - 1].name
+    # Every case type has a response window, and every policy covering it sets one.
+    first = state.windows[WindowName.RESPONSE.value]
     state.seq = 1
     event = AuditEvent(
         seq=1,
@@ -180,7 +191,15 @@ def intake_record(inp: CaseInput, opened_at: datetime, intake: IntakePlan) -> Re
         f"routed to {state.department}",
         window=first.name.value,
         deadline=first.due_at,
-        data={"policy_version": policy.version},
+        data={
+            "policy_version": policy.version,
+            # Who said when the customer made contact, when it was not the filing itself.
+            **(
+                {"received_at": at.isoformat(), "received_by": inp.created_by.user_id}
+                if inp.received_at
+                else {}
+            ),
+        },
     )
     notifications = [internal_notice(state, "agent", "new_case")]
     if spec(inp.case_type).customer_facing:

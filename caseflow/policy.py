@@ -26,6 +26,7 @@ from caseflow.domain import (
     PolicyRequest,
     ResolvedPolicy,
     Severity,
+    Start,
     Urgency,
     WindowName,
 )
@@ -133,9 +134,30 @@ class WindowRow(BaseModel):
         )
 
 
+class Remedy(BaseModel):
+    """服务补救 (000 §4.3): how far a supervisor may extend a window."""
+
+    model_config = ConfigDict(extra="forbid")
+    max_extensions: int = Field(default=1, ge=0, le=5)
+    max_ratio: float = Field(default=1.0, gt=0, le=3)  # of the window's own length, each time
+
+
+class Conflict(BaseModel):
+    """Where the standards disagree, and which reading this version takes (and why)."""
+
+    model_config = ConfigDict(extra="forbid")
+    topic: str
+    readings: dict[str, str]  # source ("000 §3.1") -> what it says ("24h")
+    chosen: str
+    why: str
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: str = Field(min_length=1)
+    # "default": a candidate for new cases when no version is configured; "strict": taken only
+    # when selected (CASEFLOW_POLICY_VERSION), e.g. the strictest reading of every limit.
+    reading: Literal["default", "strict"] = "default"
     # The case types this version covers: it is validated for them only, and filing any other
     # type while it is active is refused. A new type ships in a new version, so adding one
     # never invalidates a version that running cases pin.
@@ -152,6 +174,13 @@ class Policy(BaseModel):
     default_department: str = "customer_service"  # cases routed by nothing above
     ladder: list[LadderRow] = Field(min_length=1)
     windows: list[WindowRow] = Field(min_length=1)
+    # Per case type: where a window's clock starts (receipt or accept), over the type's own
+    # defaults (caseflow/domain/case_types.py), e.g. complaint handling from receipt.
+    starts: dict[CaseType, dict[WindowName, Start]] = Field(default_factory=dict)
+    remedy: Remedy = Field(default_factory=Remedy)
+    # Satisfaction callbacks that reach nobody before a case closes as unreachable.
+    callback_attempts: int = Field(default=3, ge=1, le=10)
+    conflicts: list[Conflict] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
@@ -188,7 +217,26 @@ class Policy(BaseModel):
             unknown = set(kinds) - set(CASE_TYPES[case_type].intake.kinds)
             if unknown:
                 raise ValueError(f"routing_by_kind.{case_type.value}: no kinds {sorted(unknown)}")
+        for row in self.windows:
+            unknown = set(row.targets) - {w.value for w in CASE_TYPES[row.case_type].all_windows}
+            if unknown:
+                raise ValueError(
+                    f"row {row.id!r}: {row.case_type.value} has no window {sorted(unknown)}"
+                )
+        for case_type, starts in self.starts.items():
+            spec = CASE_TYPES[case_type]
+            moved = set(starts) - set(spec.starts)
+            if moved:
+                raise ValueError(
+                    f"starts.{case_type.value}: the start of {sorted(w.value for w in moved)} "
+                    "is fixed by its step, not chosen by the policy"
+                )
         for case_type in self.case_types:
+            if CASE_TYPES[case_type].starting_level > len(self.ladder):
+                raise ValueError(
+                    f"{case_type.value} cases start at ladder level "
+                    f"{CASE_TYPES[case_type].starting_level}; the ladder has {len(self.ladder)}"
+                )
             defaults = [r for r in self.windows if r.case_type == case_type and r.specificity == 0]
             for name in CASE_TYPES[case_type].windows:
                 if not any(name.value in r.targets for r in defaults):
@@ -234,6 +282,7 @@ class Policy(BaseModel):
             for name, value in row.targets.items():
                 targets[name] = value
                 sources[name] = row.id
+        starts = {**CASE_TYPES[req.case_type].starts, **self.starts.get(req.case_type, {})}
         return ResolvedPolicy(
             version=self.version,
             targets=targets,
@@ -244,6 +293,10 @@ class Policy(BaseModel):
                 for r in self.ladder
             ],
             sources=sources,
+            starts={w.value: s for w, s in starts.items()},
+            max_extensions=self.remedy.max_extensions,
+            max_extension_ratio=self.remedy.max_ratio,
+            callback_attempts=self.callback_attempts,
         )
 
 
@@ -269,7 +322,10 @@ def load_policy_file(path: Path) -> Policy:
 
 
 def _version_key(version: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else p for p in version.replace("-", ".").split("."))
+    """ "2026.10" after "2026.9"; numbers before words at the same place, never compared."""
+    return tuple(
+        (0, int(p), "") if p.isdigit() else (1, 0, p) for p in version.replace("-", ".").split(".")
+    )
 
 
 class PolicyBook:
@@ -279,7 +335,8 @@ class PolicyBook:
         if not policies:
             raise PolicyError("no policy files found")
         self.policies = policies
-        chosen = active or max(policies, key=_version_key)
+        defaults = [v for v, p in policies.items() if p.reading == "default"] or list(policies)
+        chosen = active or max(defaults, key=_version_key)
         if chosen not in policies:
             raise PolicyError(
                 f"configured policy version {chosen!r} not found; known: {sorted(policies)}"

@@ -31,6 +31,7 @@ class DemoUser:
     role: Role
     department: str | None
     token: str
+    regulator: bool = False
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
@@ -57,6 +58,14 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("admin", "Admin", Role.ADMIN, None, "demo-admin"),
     DemoUser("channel.hotline", "10000 hotline IVR", Role.CHANNEL, None, "demo-channel-hotline"),
     DemoUser("channel.app", "Mobile app", Role.CHANNEL, None, "demo-channel-app"),
+    DemoUser(
+        "channel.miit",
+        "MIIT telecom appeal centre 工信部申诉中心",
+        Role.CHANNEL,
+        None,
+        "demo-channel-miit",
+        regulator=True,
+    ),
 )
 
 
@@ -69,7 +78,14 @@ async def seed_departments(engine: AsyncEngine) -> None:
 
 
 async def upsert_user(
-    engine: AsyncEngine, user_id: str, name: str, role: Role, department: str | None, token: str
+    engine: AsyncEngine,
+    user_id: str,
+    name: str,
+    role: Role,
+    department: str | None,
+    token: str,
+    *,
+    regulator: bool = False,
 ) -> None:
     values = dict(
         id=user_id,
@@ -78,6 +94,7 @@ async def upsert_user(
         department=department,
         token_hash=hash_token(token),
         active=True,
+        regulator=regulator,
     )
     async with engine.begin() as conn:
         stmt = insert(User).values(**values)
@@ -110,6 +127,14 @@ async def seed_demo(engine: AsyncEngine) -> tuple[DemoUser, ...]:
     """Departments, demo users and demo subscriptions (idempotent: safe on every start)."""
     await seed_departments(engine)
     for user in DEMO_USERS:
-        await upsert_user(engine, user.id, user.name, user.role, user.department, user.token)
+        await upsert_user(
+            engine,
+            user.id,
+            user.name,
+            user.role,
+            user.department,
+            user.token,
+            regulator=user.regulator,
+        )
     await seed_demo_subscriptions(engine)
     return DEMO_USERS

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     # The version new cases pin; None = the highest version available.
     policy_version: str | None = None
 
+    # How far back an intake channel may say the customer made contact (received_at).
+    max_received_days: int = Field(default=7, ge=0, le=90)
+
     # Notes and descriptions are capped so no workflow payload nears Temporal's limits.
     max_text_chars: int = Field(default=4000, ge=100, le=100_000)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)

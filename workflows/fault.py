@@ -56,8 +56,6 @@ def _confirm_check(wf: FaultWorkflow, a: CustomerResponseAction) -> None:
 
 @workflow.defn
 class FaultWorkflow(ReclassifySteps, CallbackSteps):
-    OPENS_ON_ACCEPT = (WindowName.DISPATCH,)
-
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
         return await self._run()
@@ -120,6 +118,7 @@ class FaultWorkflow(ReclassifySteps, CallbackSteps):
         for name in (WindowName.RESPONSE, WindowName.DISPATCH, WindowName.TRANSFER):
             self._close_window(name, cancelled=True)
         restoration = self._close_window(WindowName.RESTORATION)
+        self._resolution_reached()
         fault.cause, fault.fix = cause, fix
         fault.restored_at = workflow.now()
         fault.restored_by = by

@@ -45,9 +45,6 @@ FIRST_CONTACT = "answered at first contact"
 
 @workflow.defn
 class InquiryWorkflow(CustomerInfoSteps, ReclassifySteps, ResolutionSteps, CallbackSteps):
-    # Phone inquiries owe the customer a first answer within 30 minutes of being taken.
-    OPENS_ON_ACCEPT = (WindowName.HANDLING, WindowName.FIRST_ANSWER)
-
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
         return await self._run()
@@ -75,6 +72,9 @@ class InquiryWorkflow(CustomerInfoSteps, ReclassifySteps, ResolutionSteps, Callb
         """First-contact resolution: answered and closed in one step; feedback is recorded and
         the follow-up window still runs."""
         self._close_window(WindowName.RESPONSE)
+        self._close_window(WindowName.HANDLING)  # counted from receipt in newer versions
+        self._close_window(WindowName.FIRST_ANSWER)
+        self._resolution_reached()
         department = self.state.department or ""
         self.state.assignee = a.actor.user_id
         self.state.resolution = Resolution(

@@ -68,6 +68,7 @@ class OutageWorkflow(CaseWorkflow):
         self._close_window(WindowName.RESPONSE, cancelled=True)
         self._close_window(WindowName.TRANSFER, cancelled=True)
         self._close_window(WindowName.RESTORATION)
+        self._resolution_reached()
         outage.cause, outage.fix = a.cause, a.fix
         outage.restored_at = workflow.now()
         # Recorded before any fault is told: a fault linking from now on reads it as restored.

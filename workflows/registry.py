@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from caseflow.domain import CaseType
 from caseflow.domain.case_types import CASE_TYPES
+from workflows.appeal import AppealWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.fault import FaultWorkflow
 from workflows.inquiry import InquiryWorkflow
@@ -20,6 +21,7 @@ _CLASSES = (
     FaultWorkflow,
     OutageWorkflow,
     ServiceRequestWorkflow,
+    AppealWorkflow,
 )
 _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 

@@ -30,6 +30,7 @@ class ServiceRequestWorkflow(CustomerInfoSteps, ReclassifySteps, CallbackSteps):
     @action("fulfil")
     async def fulfil(self, a: FulfilAction) -> CaseState:
         handling = self._close_window(WindowName.HANDLING)
+        self._resolution_reached()
         self.state.fulfilment = Fulfilment(result=a.result, by=a.actor.user_id, at=workflow.now())
         self.state.phase = Phase.FEEDBACK_GIVEN
         w = await self._open_window(WindowName.FOLLOW_UP)

@@ -61,8 +61,6 @@ def _retry_check(wf: CaseWorkflow, a: RetryAction) -> None:
 
 @workflow.defn
 class UnsubscribeWorkflow(CaseWorkflow):
-    OPENS_ON_ACCEPT = (WindowName.CONSENT,)
-
     @workflow.run
     async def run(self, inp: CaseInput) -> CaseState:
         return await self._run()
@@ -158,12 +156,13 @@ class UnsubscribeWorkflow(CaseWorkflow):
             deadline=handling.due_at if handling else None,
         )
         self._chain_on(WindowName.HANDLING)
-        await self._climb(workflow.now(), reason=f"termination failed: {reason}", first=failed)
+        await self._climb(workflow.now(), reason=f"termination failed: {reason}", before=[failed])
 
     async def _terminated(self, result: TerminationResult) -> None:
         # A re-run after a sent-back review finds the handling window already closed, so the
         # verdict is read from the window itself: a late first termination stays late.
         self._close_window(WindowName.HANDLING)
+        self._resolution_reached()
         handling = self.state.window(WindowName.HANDLING)
         previous = self.state.termination
         rerun = previous is not None and previous.status == TerminationStatus.COMPLETED

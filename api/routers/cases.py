@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response, status
@@ -42,6 +42,7 @@ from api.schemas import (
     CaseList,
     CaseSummary,
     CaseView,
+    LinkedCaseStatus,
     TimelineEvent,
     case_view,
 )
@@ -61,6 +62,7 @@ from caseflow.domain import (
     Urgency,
 )
 from caseflow.domain.case_types import CASE_TYPES, CaseTypeSpec
+from caseflow.domain.deadlines import next_deadline
 from caseflow.intake import intake_record, plan_intake
 from caseflow.pii import UNMASKED_ROLES, record_access
 from caseflow.policy import PolicyError
@@ -72,6 +74,7 @@ log = logging.getLogger("caseflow.api.cases")
 _state = TypeAdapter(CaseState)
 # Long enough for the intake's policy, deadline and read-model write; short enough to answer.
 START_TIMEOUT_S = 30
+RECEIVED_SKEW = timedelta(minutes=1)  # a channel's clock may run a little ahead of ours
 
 
 async def load_state(engine, case_id: str) -> CaseState:
@@ -181,6 +184,11 @@ async def create_case(
 ) -> CaseView:
     spec = CASE_TYPES[body.type]
     require_role(user, spec.filed_by, f"file {body.type.value} cases")
+    if body.type == CaseType.APPEAL and Role(user.role) == Role.CHANNEL and not user.regulator:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "only a regulator's channel files appeals (users.regulator)"
+        )
+    check_received_at(body.received_at, settings)
     if len(body.description) > settings.max_text_chars:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -196,6 +204,8 @@ async def create_case(
         )
     if body.outage_id:
         await require_existing(engine, {"outage_id": ("outage", body.outage_id)})
+    if body.appeal_of:
+        await require_existing(engine, {"appeal_of": ("case", body.appeal_of)})
     key = idempotency_key or (
         f"{body.channel.value}:{body.client_reference}" if body.client_reference else None
     )
@@ -216,6 +226,22 @@ async def create_case(
     response.status_code = status.HTTP_200_OK if replay else status.HTTP_201_CREATED
     response.headers["Location"] = f"/api/v1/cases/{case_id}"
     return case_view(state, Role(user.role), book)
+
+
+def check_received_at(received_at: datetime | None, settings) -> None:
+    """When the customer made contact: not in the future (a minute's clock skew aside), and
+    not further back than the configured days."""
+    if received_at is None:
+        return
+    now = datetime.now(UTC)
+    if received_at > now + RECEIVED_SKEW:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "received_at is in the future")
+    if received_at < now - timedelta(days=settings.max_received_days):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"received_at is more than {settings.max_received_days} days ago; file it with the "
+            "date it reached us and say when the customer wrote in the description",
+        )
 
 
 def case_input(body: CaseCreate, case_id: str, user: User, settings) -> CaseInput:
@@ -252,6 +278,8 @@ def case_input(body: CaseCreate, case_id: str, user: User, settings) -> CaseInpu
         if body.type == CaseType.FAULT
         else None,
         outage=OutageIntake(area=body.area) if body.type == CaseType.OUTAGE else None,
+        links={"appeal_of": body.appeal_of} if body.appeal_of else {},
+        received_at=body.received_at.astimezone(UTC) if body.received_at else None,
         limits=settings.history_limits(),
         opened_at=datetime.now(UTC),
     )
@@ -352,6 +380,37 @@ async def get_case(case_id: str, user: UserDep, engine: EngineDep, book: BookDep
     if Role(user.role) in UNMASKED_ROLES:
         await record_access(engine, case_id, user.id, user.role, "GET /api/v1/cases/{id}")
     return case_view(state, Role(user.role), book)
+
+
+@router.get(
+    "/{case_id}/appealed-case",
+    response_model=LinkedCaseStatus,
+    summary="The status of the case an appeal is about (for the regulator)",
+    description="For an appeal: where the appealed case stands (phase, outcome, department, "
+    "next deadline), without its personal data. The regulator that filed the appeal, and "
+    "staff, may read it; 404 when the appeal names no case.",
+)
+async def get_appealed_case(case_id: str, user: UserDep, engine: EngineDep) -> LinkedCaseStatus:
+    appeal = await load_state(engine, case_id)
+    if appeal.case_type != CaseType.APPEAL:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"case {case_id} is not an appeal")
+    if Role(user.role) == Role.CHANNEL and appeal.filed_by != user.id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"case {case_id} not found")
+    about = appeal.links.get("appeal_of")
+    if not about:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"appeal {case_id} names no case")
+    state = await load_state(engine, about)
+    due = next_deadline(state)
+    return LinkedCaseStatus(
+        case_id=state.case_id,
+        type=state.case_type,
+        phase=state.phase,
+        outcome=state.outcome.value if state.outcome else None,
+        department=state.department,
+        next_deadline=due[0] if due else None,
+        opened_at=state.opened_at,
+        closed_at=state.closed_at,
+    )
 
 
 @router.get(

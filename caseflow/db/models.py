@@ -34,6 +34,7 @@ class User(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=32)
     ladder_role: str | None = Field(default=None, max_length=32)
     on_duty: bool = True
+    regulator: bool = False  # a channel user that is a regulator: files appeals, sees only them
 
 
 class CaseRow(SQLModel, table=True):
@@ -56,6 +57,8 @@ class CaseRow(SQLModel, table=True):
     tier: str = Field(max_length=20)
     department: str | None = Field(default=None, max_length=64)
     assignee: str | None = Field(default=None, max_length=64)
+    filed_by: str | None = Field(default=None, max_length=64, index=True)
+    first_responsible: str | None = Field(default=None, max_length=64, index=True)
     escalation_level: int = 1
     breached: bool = False  # an open window is past its deadline
     warned: bool = False  # an open window's warning has fired

@@ -25,12 +25,14 @@ from caseflow.domain.messages import (
     AnswerAction,
     AssignAction,
     CallbackAction,
+    CallbackAttemptAction,
     CloseAction,
     ConsentAction,
     ConvertAction,
     CustomerReplyAction,
     CustomerResponseAction,
     DispatchAction,
+    ExtendAction,
     FeedbackAction,
     FirstContactResolveAction,
     FulfilAction,
@@ -38,25 +40,31 @@ from caseflow.domain.messages import (
     NoteAction,
     ProgressAction,
     ReclassifyAction,
+    ReplyRegulatorAction,
     RequestInfoAction,
     ResolveAction,
     RestoredAction,
     RestoreOutageAction,
     RetryAction,
     ReviewAction,
+    SendBackAction,
     TransferAction,
+    UrgeAction,
 )
 
 # Short names keep the table readable: one letter per case type.
 C, INQ, U = CaseType.COMPLAINT, CaseType.INQUIRY, CaseType.UNSUBSCRIBE
 F, OUT, S = CaseType.FAULT, CaseType.OUTAGE, CaseType.SERVICE_REQUEST
+APL = CaseType.APPEAL
 ALL_TYPES = tuple(CaseType)
+CUSTOMER_CASES = (C, INQ, U, F, S, APL)  # everything but the internal outage
 
 NEW_OR_TRANSFERRED = frozenset({Phase.NEW, Phase.TRANSFERRED})
 BEFORE_RESOLUTION = frozenset(
     {Phase.NEW, Phase.IN_PROGRESS, Phase.TRANSFERRED, Phase.WAITING_CUSTOMER}
 )
 FIELD_WORK = frozenset({Phase.IN_PROGRESS, Phase.DISPATCHED})
+BEING_HANDLED = frozenset({Phase.IN_PROGRESS, Phase.WAITING_CUSTOMER, Phase.DISPATCHED})
 
 
 def _only(*phases: Phase) -> frozenset[Phase]:
@@ -72,6 +80,9 @@ class ActionRule:
     phases: Mapping[CaseType, frozenset[Phase]]  # case types it applies to -> allowing phases
     label: Label
     summary: str  # one line for the API docs
+    # 首问负责制 (002 §7.3): the first to take the case may still take this action after it
+    # moved to another department (follow it up), though acting on it stays with its department.
+    first_responsible_may: bool = False
 
     def applies_to(self, case_type: CaseType) -> bool:
         return case_type in self.phases
@@ -89,7 +100,7 @@ ACTIONS: dict[str, ActionRule] = _rows(
         AcceptAction,
         STAFF,
         True,
-        {**{t: NEW_OR_TRANSFERRED for t in (C, INQ, U, F, S)}, OUT: _only(Phase.NEW)},
+        {**{t: NEW_OR_TRANSFERRED for t in CUSTOMER_CASES}, OUT: _only(Phase.NEW)},
         Label("受理", "Accept"),
         "Accept (take) the case; closes the response or transfer window and starts handling",
     ),
@@ -101,6 +112,7 @@ ACTIONS: dict[str, ActionRule] = _rows(
         {t: OPEN_PHASES for t in ALL_TYPES},
         Label("备注", "Note"),
         "Add a note to the timeline",
+        first_responsible_may=True,
     ),
     ActionRule(
         "transfer",
@@ -108,7 +120,10 @@ ACTIONS: dict[str, ActionRule] = _rows(
         STAFF,
         True,
         {
-            **{t: _only(Phase.NEW, Phase.IN_PROGRESS, Phase.TRANSFERRED) for t in (C, INQ, F, S)},
+            **{
+                t: _only(Phase.NEW, Phase.IN_PROGRESS, Phase.TRANSFERRED)
+                for t in (C, INQ, F, S, APL)
+            },
             U: NEW_OR_TRANSFERRED,
             OUT: _only(Phase.NEW, Phase.IN_PROGRESS),
         },
@@ -125,6 +140,15 @@ ACTIONS: dict[str, ActionRule] = _rows(
         "Assign to a user (supervisors)",
     ),
     ActionRule(
+        "callback_attempt",
+        CallbackAttemptAction,
+        STAFF,
+        True,
+        {t: _only(Phase.FEEDBACK_GIVEN) for t in (C, INQ, F, S)},
+        Label("回访未接通", "Callback: no answer"),
+        "A satisfaction callback that reached nobody; the third closes the case as unreachable",
+    ),
+    ActionRule(
         "acknowledge",
         AcknowledgeAction,
         SUPERVISORS,
@@ -132,6 +156,41 @@ ACTIONS: dict[str, ActionRule] = _rows(
         {t: OPEN_PHASES for t in ALL_TYPES},
         Label("确认升级", "Acknowledge escalation"),
         "Acknowledge the running escalation; the chain stops climbing (supervisors)",
+    ),
+    ActionRule(
+        "send_back",
+        SendBackAction,
+        STAFF,
+        True,
+        {
+            **{t: _only(Phase.TRANSFERRED, Phase.IN_PROGRESS) for t in (C, INQ, F, S, APL)},
+            U: _only(Phase.TRANSFERRED),
+        },
+        Label("退单", "Send back"),
+        "Return a transferred case, with a reason, to the department that sent it (退单)",
+    ),
+    ActionRule(
+        "urge",
+        UrgeAction,
+        SUPERVISORS,
+        False,
+        {
+            **{t: BEFORE_RESOLUTION | BEING_HANDLED for t in (C, INQ, F, S, APL)},
+            U: NEW_OR_TRANSFERRED | {Phase.AWAITING_CONSENT, Phase.TERMINATING},
+            OUT: _only(Phase.NEW, Phase.IN_PROGRESS),
+        },
+        Label("督办", "Urge"),
+        "A supervisor's demand (督办) with a deadline; if it passes, the case climbs one level",
+    ),
+    ActionRule(
+        "extend",
+        ExtendAction,
+        SUPERVISORS,
+        False,
+        {t: OPEN_PHASES for t in ALL_TYPES},
+        Label("延长时限", "Extend a deadline"),
+        "A supervisor-approved extension of one window (服务补救), within the policy's cap; "
+        "reported as extended, never as on time",
     ),
     ActionRule(
         "request_info",
@@ -336,6 +395,16 @@ ACTIONS: dict[str, ActionRule] = _rows(
         {OUT: _only(Phase.NEW, Phase.IN_PROGRESS)},
         Label("故障恢复", "Restore outage"),
         "Outage: restored; every linked fault case is restored and its customer told, once",
+    ),
+    # ---------------------------------------------------------------- regulator appeal
+    ActionRule(
+        "reply_regulator",
+        ReplyRegulatorAction,
+        STAFF,
+        True,
+        {APL: BEING_HANDLED | {Phase.NEW, Phase.TRANSFERRED}},
+        Label("答复监管部门", "Reply to the regulator"),
+        "Appeal: the reply to the regulator that forwarded it; the appeal closes",
     ),
     # ---------------------------------------------------------------- service request
     ActionRule(

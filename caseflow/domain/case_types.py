@@ -17,9 +17,11 @@ from caseflow.domain.enums import (
     FaultKind,
     Outcome,
     Phase,
+    RegulatorKind,
     Role,
     Satisfaction,
     ServiceKind,
+    Start,
     WindowName,
     WindowState,
 )
@@ -59,16 +61,33 @@ class CaseTypeSpec:
     filed_by: frozenset[Role]
     intake: IntakeRule
     windows: tuple[WindowName, ...]  # every window it has; a policy covering it must set each
-    intake_windows: tuple[WindowName, ...]  # those whose clocks start at intake
+    # Where the clocks that open at receipt or at acceptance start, unless the policy version
+    # says otherwise (`[starts.<type>]`). These defaults are what the versions without a
+    # `[starts]` table mean (2026.1, 2026.2); newer versions count from the instants the
+    # standards name.
+    starts: Mapping[WindowName, Start]
     phases: tuple[Phase, ...]  # the phases it passes through, in order
     outcomes: Mapping[Outcome, OutcomeRule]
-    optional_windows: tuple[WindowName, ...] = ()  # set by some rows only (e.g. phone inquiries)
+    # Windows a policy row may set (absent from a version: that clock does not run).
+    optional_windows: tuple[WindowName, ...] = ()
     customer_facing: bool = True  # False: an internal case; no customer, no customer notices
     kind_labels: Mapping[str, Label] = field(default_factory=dict)
+    starting_level: int = 1  # the ladder level a case starts at (appeals start at L3)
 
     def outcome(self, outcome: Outcome) -> OutcomeRule:
         return self.outcomes[outcome]
 
+    @property
+    def all_windows(self) -> tuple[WindowName, ...]:
+        return (*self.windows, *self.optional_windows)
+
+
+R, A = Start.RECEIPT, Start.ACCEPT
+# Clocks new policy versions add to every customer case: the 30-minute decision to take it up or
+# transfer it, and the 24 h to handle it after a transfer (000 §4.1).
+SHARED_WINDOWS = (W.DECISION, W.COMPLETION)
+# While a customer is asked for information: a reminder, then closing if they stay silent.
+WAITING_WINDOWS = (W.REPLY_REMINDER, W.REPLY)
 
 RESOLVED = OutcomeRule(Label("已解决", "resolved"), resolved=True, callback_owed=True)
 # Resolved and told, but three callback attempts reached nobody: attempted, never "satisfied".
@@ -95,7 +114,8 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
             filed_by=CUSTOMER_SIDE,
             intake=IntakeRule(required=frozenset({"category", "severity"})),
             windows=(W.RESPONSE, W.HANDLING, W.FEEDBACK, W.FOLLOW_UP, W.TRANSFER),
-            intake_windows=(W.RESPONSE,),
+            optional_windows=SHARED_WINDOWS + WAITING_WINDOWS,
+            starts={W.RESPONSE: R, W.DECISION: R, W.HANDLING: A},
             phases=(
                 Phase.NEW,
                 Phase.TRANSFERRED,
@@ -115,8 +135,8 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
             filed_by=CUSTOMER_SIDE,
             intake=IntakeRule(optional=frozenset({"category"})),
             windows=(W.RESPONSE, W.HANDLING, W.FEEDBACK, W.FOLLOW_UP, W.TRANSFER),
-            optional_windows=(W.FIRST_ANSWER,),
-            intake_windows=(W.RESPONSE,),
+            optional_windows=(W.FIRST_ANSWER, *SHARED_WINDOWS, *WAITING_WINDOWS),
+            starts={W.RESPONSE: R, W.DECISION: R, W.HANDLING: A, W.FIRST_ANSWER: A},
             phases=(
                 Phase.NEW,
                 Phase.TRANSFERRED,
@@ -147,8 +167,10 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
             filed_by=CUSTOMER_SIDE,
             intake=IntakeRule(required=frozenset({"services"})),
             windows=(W.RESPONSE, W.CONSENT, W.HANDLING, W.REVIEW, W.TRANSFER),
-            # The 72 h completion clock runs from the request, not from acceptance (§6.2.1).
-            intake_windows=(W.RESPONSE, W.HANDLING),
+            optional_windows=SHARED_WINDOWS,
+            # The 72 h completion clock runs from the request, not from acceptance (§6.2.1);
+            # consent is asked for when an agent takes the request.
+            starts={W.RESPONSE: R, W.DECISION: R, W.HANDLING: R, W.CONSENT: A},
             phases=(
                 Phase.NEW,
                 Phase.TRANSFERRED,
@@ -187,8 +209,9 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
                 kinds=tuple(FaultKind),
             ),
             windows=(W.RESPONSE, W.DISPATCH, W.RESTORATION, W.FEEDBACK, W.FOLLOW_UP, W.TRANSFER),
+            optional_windows=SHARED_WINDOWS,
             # Restoration counts from the report (000 §3.1: fault tickets handled within 2 h).
-            intake_windows=(W.RESPONSE, W.RESTORATION),
+            starts={W.RESPONSE: R, W.DECISION: R, W.RESTORATION: R, W.DISPATCH: A},
             phases=(
                 Phase.NEW,
                 Phase.TRANSFERRED,
@@ -216,7 +239,7 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
             customer_facing=False,
             intake=IntakeRule(required=frozenset({"area"})),
             windows=(W.RESPONSE, W.RESTORATION, W.TRANSFER),
-            intake_windows=(W.RESPONSE, W.RESTORATION),
+            starts={W.RESPONSE: R, W.RESTORATION: R},
             phases=(Phase.NEW, Phase.TRANSFERRED, Phase.IN_PROGRESS, Phase.ARCHIVED),
             outcomes={
                 Outcome.RESTORED: OutcomeRule(
@@ -232,8 +255,9 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
             filed_by=CUSTOMER_SIDE,
             intake=IntakeRule(required=frozenset({"kind"}), kinds=tuple(ServiceKind)),
             windows=(W.RESPONSE, W.HANDLING, W.FOLLOW_UP, W.TRANSFER),
+            optional_windows=SHARED_WINDOWS + WAITING_WINDOWS,
             # 000 §2.4 counts the 1 / 3 / 7 working days from the request.
-            intake_windows=(W.RESPONSE, W.HANDLING),
+            starts={W.RESPONSE: R, W.DECISION: R, W.HANDLING: R},
             phases=(
                 Phase.NEW,
                 Phase.TRANSFERRED,
@@ -248,6 +272,34 @@ CASE_TYPES: dict[CaseType, CaseTypeSpec] = {
                 ServiceKind.ACCOUNT: Label("账户管理", "account management"),
                 ServiceKind.APPLICATION: Label("服务申请", "service application"),
             },
+        ),
+        CaseTypeSpec(
+            type=CaseType.APPEAL,
+            prefix="APL",
+            workflow="AppealWorkflow",
+            label=Label("用户申诉", "regulator appeal"),
+            # A regulator's channel (users.regulator) or staff entering one received by letter.
+            filed_by=CUSTOMER_SIDE,
+            intake=IntakeRule(
+                required=frozenset({"kind"}),
+                optional=frozenset({"appeal_of", "category"}),
+                kinds=tuple(RegulatorKind),
+            ),
+            windows=(W.RESPONSE, W.HANDLING, W.TRANSFER),
+            optional_windows=SHARED_WINDOWS,
+            # The regulator's deadline runs from when it forwarded the appeal.
+            starts={W.RESPONSE: R, W.DECISION: R, W.HANDLING: R},
+            phases=(Phase.NEW, Phase.TRANSFERRED, Phase.IN_PROGRESS, Phase.ARCHIVED),
+            outcomes={
+                Outcome.RESOLVED: OutcomeRule(
+                    Label("已答复监管部门", "replied"), resolved=True, callback_owed=False
+                )
+            },
+            kind_labels={
+                RegulatorKind.MIIT: Label("工业和信息化部", "MIIT"),
+                RegulatorKind.PROVINCE: Label("省通信管理局", "provincial regulator"),
+            },
+            starting_level=3,  # an appeal reaches the complaint specialists at once
         ),
     )
 }
@@ -294,6 +346,11 @@ WINDOW_LABELS: dict[WindowName, Label] = {
     W.REVIEW: Label("复核", "review"),
     W.DISPATCH: Label("派单", "dispatch"),
     W.RESTORATION: Label("故障修复", "restoration"),
+    W.DECISION: Label("判定分派", "decision"),
+    W.COMPLETION: Label("转派后办结", "completion after transfer"),
+    W.URGE: Label("督办", "urge"),
+    W.REPLY_REMINDER: Label("催复提醒", "reply reminder"),
+    W.REPLY: Label("客户回复", "customer reply"),
 }
 
 WINDOW_STATE_LABELS: dict[WindowState, Label] = {
@@ -302,6 +359,7 @@ WINDOW_STATE_LABELS: dict[WindowState, Label] = {
     WindowState.BREACHED: Label("已超时", "breached"),
     WindowState.MET: Label("按时完成", "met"),
     WindowState.MET_LATE: Label("超时完成", "met late"),
+    WindowState.MET_EXTENDED: Label("延期后完成", "met after an extension"),
     WindowState.CANCELLED: Label("已取消", "cancelled"),
 }
 

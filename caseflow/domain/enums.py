@@ -13,6 +13,7 @@ class CaseType(StrEnum):
     FAULT = "fault"  # 故障报修
     OUTAGE = "outage"  # 网络故障事件 (an internal incident that fault cases link to)
     SERVICE_REQUEST = "service_request"  # 业务办理
+    APPEAL = "appeal"  # 用户申诉 forwarded by a regulator (工信部 / 通信管理局 转办)
 
 
 class Phase(StrEnum):
@@ -63,6 +64,13 @@ class FaultKind(StrEnum):
     OTHER = "other"
 
 
+class RegulatorKind(StrEnum):
+    """Who forwarded an appeal: the regulator's own deadline applies (policy rows per kind)."""
+
+    MIIT = "miit"  # 工业和信息化部 (电信用户申诉受理中心)
+    PROVINCE = "province"  # 省通信管理局
+
+
 class ServiceKind(StrEnum):
     """业务办理 kinds and their limits (000 §2.4)."""
 
@@ -111,6 +119,18 @@ class WindowName(StrEnum):
     REVIEW = "review"  # unsubscribe: terminated -> supervisor review recorded
     DISPATCH = "dispatch"  # fault: accepted -> a field engineer dispatched
     RESTORATION = "restoration"  # fault / outage: intake -> service restored
+    DECISION = "decision"  # receipt -> judged: taken up here or transferred (000 §4.1: 30 min)
+    COMPLETION = "completion"  # transferred -> handled (000 §4.1: within 24 h of the transfer)
+    URGE = "urge"  # a supervisor's 督办: its deadline, set by the supervisor
+    REPLY_REMINDER = "reply_reminder"  # info requested -> the customer is reminded
+    REPLY = "reply"  # info requested -> closed as no response if the customer stays silent
+
+
+class Start(StrEnum):
+    """Where a window's clock starts, for the windows whose start the policy may choose."""
+
+    RECEIPT = "receipt"  # when the customer made contact (received_at; default: when filed)
+    ACCEPT = "accept"  # when an agent took the case up
 
 
 class WindowState(StrEnum):
@@ -119,6 +139,7 @@ class WindowState(StrEnum):
     BREACHED = "breached"  # deadline passed, still open: escalation chain running
     MET = "met"  # closed on time
     MET_LATE = "met_late"  # closed after its deadline
+    MET_EXTENDED = "met_extended"  # closed within a deadline a supervisor extended (服务补救)
     CANCELLED = "cancelled"  # no longer applies (e.g. a transfer window superseded)
 
 

@@ -21,7 +21,7 @@ class Doc:
 class Ref:
     """The value names another record; the API refuses (422) a name that does not exist."""
 
-    kind: Literal["department", "user", "outage"]
+    kind: Literal["department", "user", "outage", "case"]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ def check_action(
     department: str | None,
     actor: Actor,
     filed_by: str | None = None,
+    first_responsible: str | None = None,
     department_known: bool = True,
 ) -> ActionRule:
     """Raise a Refusal unless `actor` may take action `name` on this case now.
@@ -45,11 +46,13 @@ def check_action(
     if actor.role == Role.CHANNEL and filed_by is not None and actor.user_id != filed_by:
         # An intake channel speaks for the customers whose cases it filed, and no others.
         raise forbidden("not_filer", f"case {case_id} was not filed through this channel")
+    follows_up = rule.first_responsible_may and actor.user_id == first_responsible
     if (
         department_known
         and rule.scoped
         and actor.role == Role.AGENT
         and actor.department != department
+        and not follows_up
     ):
         raise forbidden(
             "department",

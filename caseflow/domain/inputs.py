@@ -60,6 +60,10 @@ class CaseInput:
     fault: FaultIntake | None = None
     outage: OutageIntake | None = None
     limits: HistoryLimits = field(default_factory=HistoryLimits)
+    # When the customer actually made contact (a letter, an email read later, a regulator's
+    # transfer), as the filing channel reports it: the windows that start at receipt count
+    # from here. None: when it was filed.
+    received_at: datetime | None = None
     # Set together by the API: when the case was filed and its resolved intake. Without them
     # (child cases, tools) the workflow takes its start time and resolves the intake itself.
     opened_at: datetime | None = None
@@ -86,6 +90,14 @@ class OutageRestored:
     cause: str
     fix: str
     at: datetime
+
+
+@dataclass
+class Appealed:
+    """Appeal -> the case it is about: a regulator forwarded an appeal against it."""
+
+    appeal_id: str
+    regulator: str  # a RegulatorKind value
 
 
 # ---------------------------------------------------------------- activity requests

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from caseflow.domain.enums import Category, Channel, CustomerTier, Satisfaction, Severity, Urgency
+from caseflow.domain.enums import (
+    Category,
+    Channel,
+    CustomerTier,
+    Satisfaction,
+    Severity,
+    Urgency,
+    WindowName,
+)
 from caseflow.domain.fields import Doc, Ref, Short
 from caseflow.domain.state import Actor
 
@@ -96,6 +104,44 @@ class CallbackAction:
     actor: Actor
     satisfaction: Annotated[Satisfaction, Doc("The customer's verdict", "satisfied")]
     comment: str = ""
+
+
+@dataclass
+class CallbackAttemptAction:
+    """A satisfaction callback that reached nobody; the third closes the case as unreachable."""
+
+    actor: Actor
+    note: Annotated[str, Doc("What happened", "No answer; voicemail left")] = ""
+
+
+@dataclass
+class SendBackAction:
+    """退单 (002 附件五 §6.6): the receiving department returns a transferred case, with a
+    reason, to the sending department's unassigned queue."""
+
+    actor: Actor
+    reason: Annotated[str, Doc("Why it is not ours", "A billing question, not network")]
+
+
+@dataclass
+class UrgeAction:
+    """督办 (002 附件五 §6.7): a supervisor's demand that the case be handled by a deadline;
+    if the deadline passes, the case climbs one level."""
+
+    actor: Actor
+    due_at: Annotated[datetime, Doc("Handled by when", "2030-01-01T18:00:00+08:00")]
+    note: Annotated[str, Doc("The demand", "The customer called three times; close it today")]
+
+
+@dataclass
+class ExtendAction:
+    """服务补救 (000 §4.3): a supervisor-approved extension of one window's deadline, once and
+    by at most the window's own length (the policy's cap); reported as extended."""
+
+    actor: Actor
+    window: Annotated[WindowName, Doc("The window to extend", "handling")]
+    until: Annotated[datetime, Doc("The new deadline", "2030-01-03T18:00:00+08:00")]
+    reason: Annotated[str, Doc("Why", "The customer asked us to wait for the new bill")]
 
 
 @dataclass
@@ -214,6 +260,17 @@ class RestoreOutageAction:
     actor: Actor
     cause: Annotated[str, Doc("What was broken", "Power loss at the Pudong exchange")]
     fix: Annotated[str, Doc("What fixed it", "Generator on; links restored")]
+
+
+# ---------------------------------------------------------------- regulator appeal
+
+
+@dataclass
+class ReplyRegulatorAction:
+    """Appeal: the reply sent to the regulator that forwarded it."""
+
+    actor: Actor
+    reply: Annotated[str, Doc("The reply", "Refunded 30 yuan; the customer confirmed by phone")]
 
 
 # ---------------------------------------------------------------- service request

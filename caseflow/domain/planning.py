@@ -7,7 +7,15 @@ API's intake planning) and the answers are read back from history on replay.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from caseflow.domain.enums import CaseType, Category, Channel, CustomerTier, Severity, Urgency
+from caseflow.domain.enums import (
+    CaseType,
+    Category,
+    Channel,
+    CustomerTier,
+    Severity,
+    Start,
+    Urgency,
+)
 from caseflow.domain.state import Segment
 
 
@@ -30,6 +38,14 @@ class ResolvedPolicy:
     department: str | None
     ladder: list[LadderStep]
     sources: dict[str, str] = field(default_factory=dict)  # window -> the policy row that set it
+    starts: dict[str, Start] = field(default_factory=dict)  # window -> where its clock starts
+    max_extensions: int = 1  # 服务补救: extensions a window may get (000 §4.3)
+    max_extension_ratio: float = 1.0  # each by at most this share of the window's own length
+    callback_attempts: int = 3  # unanswered satisfaction callbacks before "unreachable"
+
+    def opening_at(self, start: Start) -> list[str]:
+        """The windows this case has a target for whose clocks start at `start`."""
+        return [w for w, s in self.starts.items() if s == start and w in self.targets]
 
 
 @dataclass

@@ -72,6 +72,8 @@ class Window:
     breached_at: datetime | None = None
     closed_at: datetime | None = None
     pause_reason: str | None = None
+    extensions: int = 0  # supervisor-approved extensions (服务补救); never reported as on time
+    extended_from: datetime | None = None  # the deadline before the first extension
 
     @property
     def is_open(self) -> bool:
@@ -196,6 +198,16 @@ class OutageRecord:
     told: list[str] = field(default_factory=list)  # linked faults told of the restoration
 
 
+@dataclass
+class Urge:
+    """A supervisor's demand (督办, 002 附件五 §6.7) that the case be handled by a deadline."""
+
+    by: str
+    at: datetime
+    due_at: datetime
+    note: str = ""
+
+
 # ---------------------------------------------------------------- the case
 
 
@@ -216,6 +228,10 @@ class CaseState:
     opened_at: datetime
     updated_at: datetime
     filed_by: str = ""  # the user (an intake channel, or staff) who filed it
+    received_at: datetime | None = None  # when the customer made contact (None = opened_at)
+    first_responsible: str | None = None  # 首问负责人: the first to take it; stays on it
+    transferred_from: str | None = None  # the department that sent it here (for 退单)
+    callback_attempts: int = 0  # satisfaction callbacks that reached nobody
     # Policy selectors (which rows apply) besides the customer's tier and the channel.
     category: Category | None = None
     severity: Severity | None = None
@@ -243,6 +259,7 @@ class CaseState:
     fault: FaultRecord | None = None  # fault
     fulfilment: Fulfilment | None = None  # service request
     outage: OutageRecord | None = None  # outage
+    urge: Urge | None = None  # the supervisor's 督办 in force, if any
 
     def window(self, name: WindowName) -> Window | None:
         return self.windows.get(name.value)

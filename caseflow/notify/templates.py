@@ -275,6 +275,82 @@ TEMPLATES: dict[str, dict[str, Audiences]] = {
             )
         },
     },
+    "complaint_result": {
+        "zh": {
+            "customer": Text(
+                "投诉{case_id}处理结果",
+                "您的投诉（工单{case_id}）已处理完毕，处理结果如下：\n{message}\n"
+                "如对处理结果有异议，请回复本消息或联系客服，我们将重新处理；"
+                "如仍不满意，您可以向电信管理机构（工业和信息化部电信用户申诉受理中心或"
+                "当地通信管理局）申诉。",
+                "投诉{case_id}处理结果：{message}。有异议请回复；仍不满意可向工信部申诉。",
+            )
+        },
+        "en": {
+            "customer": Text(
+                "The result of your complaint {case_id}",
+                "We have finished handling complaint {case_id}. The result:\n{message}\n"
+                "If you disagree, reply to this message or contact us and we will look at it "
+                "again; if you are still not satisfied, you may appeal to the telecom regulator "
+                "(the MIIT telecom user appeal centre or your provincial communications "
+                "administration).",
+                "Complaint {case_id}: {message}. Disagree? Reply. Still unhappy: appeal to the "
+                "MIIT telecom appeal centre.",
+            )
+        },
+    },
+    "forwarded": {
+        "zh": {
+            "customer": Text(
+                "工单{case_id}已转交处理",
+                "您的工单{case_id}已转交{department}处理，处理时限不变，处理结果将及时告知您。",
+                "您的工单{case_id}已转交{department}处理，结果将及时告知您。",
+            )
+        },
+        "en": {
+            "customer": Text(
+                "Case {case_id} was forwarded",
+                "Case {case_id} was forwarded to {department}, who will handle it within the "
+                "same time; we will tell you the result.",
+                "Case {case_id} forwarded to {department}; we will tell you the result.",
+            )
+        },
+    },
+    "info_reminder": {
+        "zh": {
+            "customer": Text(
+                "工单{case_id}：请补充信息",
+                "我们仍在等待您为工单{case_id}补充信息。请直接回复本消息；"
+                "如长时间未收到回复，工单将关闭。",
+                "工单{case_id}仍待您补充信息，请回复本短信，逾期未回复工单将关闭。",
+            )
+        },
+        "en": {
+            "customer": Text(
+                "Case {case_id}: we still need your information",
+                "We are still waiting for the information we asked for on case {case_id}. "
+                "Please reply to this message; without an answer the case will be closed.",
+                "Case {case_id}: please send the information asked for, or it will be closed.",
+            )
+        },
+    },
+    "no_response": {
+        "zh": {
+            "customer": Text(
+                "工单{case_id}已关闭",
+                "由于未收到您补充的信息，工单{case_id}已关闭。如仍需处理，请重新联系我们。",
+                "未收到您的补充信息，工单{case_id}已关闭，如需处理请重新联系我们。",
+            )
+        },
+        "en": {
+            "customer": Text(
+                "Case {case_id} closed",
+                "We did not receive the information we asked for, so case {case_id} is closed. "
+                "Contact us again if you still need help.",
+                "No reply received: case {case_id} is closed. Contact us if you still need help.",
+            )
+        },
+    },
     "new_case": {
         "zh": {
             "staff": Text(
@@ -363,6 +439,83 @@ TEMPLATES: dict[str, dict[str, Audiences]] = {
                 "Case {case_id} waits for review",
                 "Unsubscribe case {case_id} is done; please review it within the review window.",
             )
+        },
+    },
+    "urged": {
+        "zh": {"staff": Text("工单{case_id}被督办", "工单{case_id}被督办，请于{due}前办结。")},
+        "en": {"staff": Text("Case {case_id} urged", "Case {case_id} must be handled by {due}.")},
+    },
+    "extended": {
+        "zh": {
+            "staff": Text(
+                "工单{case_id}时限已延长", "工单{case_id}的{window}时限经批准延长至{due}。"
+            )
+        },
+        "en": {
+            "staff": Text(
+                "Case {case_id}: deadline extended",
+                "The {window} window of case {case_id} was extended to {due}.",
+            )
+        },
+    },
+    "sent_back": {
+        "zh": {
+            "staff": Text(
+                "工单{case_id}被退回", "工单{case_id}已被{from}退回本部门，请在转派时限内接手。"
+            )
+        },
+        "en": {
+            "staff": Text(
+                "Case {case_id} sent back",
+                "Case {case_id} was sent back by {from}; please take it up within the transfer "
+                "window.",
+            )
+        },
+    },
+    "followed_transferred": {
+        "zh": {
+            "staff": Text(
+                "您首问的工单{case_id}已转派", "您首问负责的工单{case_id}已转派至{to}，请跟进。"
+            )
+        },
+        "en": {
+            "staff": Text(
+                "Your case {case_id} was transferred",
+                "Case {case_id}, first taken by you, was transferred to {to}; follow it up.",
+            )
+        },
+    },
+    "followed_sent_back": {
+        "zh": {
+            "staff": Text(
+                "您首问的工单{case_id}被退回", "您首问负责的工单{case_id}已被退回至{to}。"
+            )
+        },
+        "en": {
+            "staff": Text(
+                "Your case {case_id} was sent back",
+                "Case {case_id}, first taken by you, was sent back to {to}.",
+            )
+        },
+    },
+    "appealed": {
+        "zh": {
+            "staff": Text(
+                "工单{case_id}被申诉",
+                "客户就工单{case_id}向监管部门申诉，申诉工单{appeal_id}，请优先处理。",
+            )
+        },
+        "en": {
+            "staff": Text(
+                "Case {case_id} appealed",
+                "The customer appealed case {case_id} to the regulator: appeal {appeal_id}.",
+            )
+        },
+    },
+    "regulator_reply": {
+        "zh": {"staff": Text("申诉{case_id}答复", "关于申诉{case_id}的答复：{message}")},
+        "en": {
+            "staff": Text("Reply to appeal {case_id}", "Our reply on appeal {case_id}: {message}")
         },
     },
 }

@@ -34,6 +34,8 @@ def case_row_values(state: CaseState) -> dict:
         tier=state.customer.tier.value,
         department=state.department,
         assignee=state.assignee,
+        filed_by=state.filed_by or None,
+        first_responsible=state.first_responsible,
         escalation_level=state.escalation.level,
         breached=any(w.state == WindowState.BREACHED for w in open_windows),
         warned=any(w.warned_at is not None for w in open_windows),

@@ -26,6 +26,9 @@ PARAMS = {
     "appointment": "2026-11-23T06:00:00+00:00",
     "cause": "光纤损坏",
     "fix": "已熔接",
+    "department": "产品部",
+    "to": "产品部",
+    "appeal_id": "APL-20261122-000003",
 }
 ALL_TEMPLATES = [
     "intake_ack",
@@ -47,6 +50,17 @@ ALL_TEMPLATES = [
     "progress",
     "restored",
     "fulfilled",
+    "complaint_result",
+    "forwarded",
+    "info_reminder",
+    "no_response",
+    "urged",
+    "extended",
+    "sent_back",
+    "followed_transferred",
+    "followed_sent_back",
+    "appealed",
+    "regulator_reply",
 ]
 CUSTOMER_TEMPLATES = [t for t in ALL_TEMPLATES if "customer" in TEMPLATES[t]["zh"]]
 CHANNELS = [c.value for c in Channel] + ["internal"]
@@ -170,3 +184,14 @@ def test_missing_params_and_odd_input_never_crash():
     assert "soon" in odd.body
     assert "{a}" in render("feedback", "sms", "zh", {"case_id": "X", "message": "{a}"}, TZ).body
     assert "X-2" in render("intake_ack", "app", "zh", {"case_id": "X-2", "n": None}, TZ).body
+
+
+def test_a_complaints_final_reply_names_where_to_appeal():
+    """004 (三): a customer not satisfied is told the lawful route of appeal."""
+    for channel in ("sms", "email", "app"):
+        zh = render("complaint_result", channel, "zh", PARAMS, TZ).body
+        en = render("complaint_result", channel, "en", PARAMS, TZ).body
+        assert "工信部" in zh or "工业和信息化部" in zh, channel
+        assert "appeal" in en.lower(), channel
+    # An inquiry's result has no appeal route: there is nothing to appeal.
+    assert "申诉" not in render("feedback", "sms", "zh", PARAMS, TZ).body

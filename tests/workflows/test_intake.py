@@ -20,17 +20,22 @@ from caseflow.domain import (
     Channel,
     Phase,
     Severity,
+    Start,
     WindowState,
 )
-from caseflow.domain.case_types import spec
-from caseflow.intake import intake_record, plan_intake
+from caseflow.intake import intake_record, plan_intake, policy_request
 from caseflow.policy import get_policy_book
 from tests.factories import case_input
 from tests.workflows.conftest import AGENT_CS, AGENT_PRODUCT
 from workflows.registry import WORKFLOWS
 
 STATE_JSON = TypeAdapter(CaseState)
-WINDOWS_AT_INTAKE = {t: spec(t).intake_windows for t in CaseType}
+
+
+def windows_at_intake(case_type: CaseType) -> list[str]:
+    """The windows the active policy starts at receipt for this type."""
+    inp = filed(case_type, None)
+    return get_policy_book().resolve(policy_request(inp, None)).opening_at(Start.RECEIPT)
 
 
 def filed(case_type: CaseType, opened_at) -> CaseInput:
@@ -55,7 +60,7 @@ async def test_a_planned_intake_is_adopted_and_recorded_as_the_api_answered(harn
     # Filed a little before the worker got to it: the clocks run from the filing.
     opened = (await harness.env.get_current_time()).astimezone(UTC) - timedelta(seconds=30)
     for case_type in CaseType:
-        windows = WINDOWS_AT_INTAKE[case_type]
+        windows = windows_at_intake(case_type)
         inp = filed(case_type, opened)
         inp.intake = plan_intake(book, inp, opened)
         expected = intake_record(inp, opened, inp.intake)
@@ -94,7 +99,7 @@ async def test_without_a_plan_the_workflow_resolves_the_same_intake(harness):
     for case_type in CaseType:
         handle, state = await harness.start(case_type)
         history = await handle.fetch_history()
-        windows = WINDOWS_AT_INTAKE[case_type]
+        windows = windows_at_intake(case_type)
         assert local_activities(history) == [
             "resolve_policy",
             *(["plan_window"] * len(windows)),

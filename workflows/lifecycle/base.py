@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RawValue
@@ -27,11 +28,13 @@ with workflow.unsafe.imports_passed_through():
         SYSTEM_ACTOR,
         AcceptAction,
         AcknowledgeAction,
+        Appealed,
         AssignAction,
         AuditEvent,
         Carried,
         CaseInput,
         CaseState,
+        ExtendAction,
         IntakePlan,
         NoteAction,
         NotificationRequest,
@@ -39,19 +42,27 @@ with workflow.unsafe.imports_passed_through():
         Phase,
         ResolvedPolicy,
         Segment,
+        SendBackAction,
+        Start,
         TransferAction,
+        Urge,
+        UrgeAction,
+        Window,
         WindowName,
+        WindowState,
     )
     from caseflow.domain.case_types import spec
     from caseflow.domain.errors import Refusal, invalid_input, invalid_state
     from caseflow.domain.guard import check_action, not_applicable
-    from caseflow.intake import intake_record, new_state
+    from caseflow.intake import intake_record, new_state, receipt
     from caseflow.search_attributes import search_attribute_values
 
 from workflows.lifecycle.actions import Check, action, refusal_error
 from workflows.lifecycle.clock import Clock
-from workflows.lifecycle.escalation import EPSILON, Ladder
+from workflows.lifecycle.escalation import EPSILON, STEP_WINDOWS, Ladder
 from workflows.lifecycle.recording import Recorder
+
+APPEALED = "appealed"  # the signal an appeal sends the case it is about
 
 
 def _transfer_check(wf: CaseWorkflow, a: TransferAction) -> None:
@@ -68,11 +79,56 @@ def _acknowledge_check(wf: CaseWorkflow, a: AcknowledgeAction) -> None:
         )
 
 
+def _send_back_check(wf: CaseWorkflow, a: SendBackAction) -> None:
+    if wf.state.transferred_from is None:
+        raise invalid_state(
+            "not_transferred",
+            f"case {wf.state.case_id} was not transferred here: nothing to return",
+        )
+
+
+MAX_URGE_AHEAD = timedelta(days=30)
+
+
+def _urge_check(wf: CaseWorkflow, a: UrgeAction) -> None:
+    now = workflow.now()
+    if not now < a.due_at <= now + MAX_URGE_AHEAD:
+        raise invalid_input(
+            "urge_deadline", "the deadline of an urge must be in the future, within 30 days"
+        )
+
+
+def _extend_check(wf: CaseWorkflow, a: ExtendAction) -> None:
+    """服务补救 (000 §4.3): one open window, later than now and than its deadline, by at most
+    its own length, no more often than the policy allows."""
+    w = wf.state.window(a.window)
+    if w is None or w.due_at is None or w.state not in (WindowState.RUNNING, WindowState.BREACHED):
+        raise invalid_input(
+            "window_not_open", f"case {wf.state.case_id} has no running {a.window.value} window"
+        )
+    if w.name in STEP_WINDOWS or w.name == WindowName.URGE:
+        raise invalid_input("not_extendable", f"the {w.name.value} window is not extended")
+    assert wf.policy is not None
+    if w.extensions >= wf.policy.max_extensions:
+        raise invalid_state(
+            "extension_cap",
+            f"the {w.name.value} window was extended {w.extensions} time(s); the policy allows "
+            f"{wf.policy.max_extensions}",
+        )
+    if a.until <= max(workflow.now(), w.due_at):
+        raise invalid_input(
+            "not_later", "the new deadline must be in the future and later than the current one"
+        )
+    longest = (w.due_at - w.opened_at) * wf.policy.max_extension_ratio
+    if a.until - w.due_at > longest:
+        raise invalid_input(
+            "too_long",
+            f"the {w.name.value} window may be extended by at most {longest} (its own length)",
+        )
+
+
 class CaseWorkflow(Recorder, Clock, Ladder):
     """Shared machinery. Subclasses: @workflow.defn, a @workflow.run calling `self._run()`."""
-
-    # Windows whose clocks start when an agent accepts (intake windows are in the spec).
-    OPENS_ON_ACCEPT: tuple[WindowName, ...] = ()
 
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
@@ -100,6 +156,7 @@ class CaseWorkflow(Recorder, Clock, Ladder):
         if not self._opened:
             async with self._lock:
                 await self._open()
+                await self._arrived_late()
             await self._after_intake()
         await self._drive()
         if self.state.phase != Phase.ARCHIVED:
@@ -125,13 +182,49 @@ class CaseWorkflow(Recorder, Clock, Ladder):
     async def _resolve_intake(self) -> IntakePlan:
         """Started without a plan (a child case, a tool): resolve it here, as the API would."""
         self.policy = await self._resolve_policy(self.inp.policy_version)
-        at = self.state.opened_at
+        at = receipt(self.inp, self.state.opened_at)
         plans = {}
-        for name in spec(self.state.case_type).intake_windows:
-            target = self.policy.targets.get(name.value)
-            if target is not None:
-                plans[name.value] = await self._plan(target, at, [Segment(start=at)])
+        for name in self.policy.opening_at(Start.RECEIPT):
+            plans[name] = await self._plan(self.policy.targets[name], at, [Segment(start=at)])
         return IntakePlan(policy=self.policy, windows=plans)
+
+    async def _arrived_late(self) -> None:
+        """A case that arrives after one of its deadlines (a letter read late, a regulator's
+        transfer): those windows are breached at intake and the case climbs one level, with an
+        event saying so; it does not climb every level it would have climbed meanwhile."""
+        now = workflow.now()
+        late = [
+            w
+            for w in self._windows_in_order()
+            if w.state == WindowState.RUNNING and w.due_at is not None and w.due_at <= now + EPSILON
+        ]
+        if not late:
+            return
+        events = []
+        for w in late:
+            w.state, w.breached_at = WindowState.BREACHED, now
+            w.warned_at = w.warned_at or now  # past its warning point too: no late warning
+            events.append(
+                self._event(
+                    "breach",
+                    SYSTEM_ACTOR,
+                    f"{w.name.value} window already past its deadline when the case arrived",
+                    window=w.name,
+                    deadline=w.due_at,
+                )
+            )
+        received = self.state.received_at or self.state.opened_at
+        events.append(
+            self._event(
+                "arrived_late",
+                SYSTEM_ACTOR,
+                f"arrived after its {', '.join(w.name.value for w in late)} deadline: the "
+                f"customer made contact at {received.isoformat()}",
+                received_at=received.isoformat(),
+            )
+        )
+        self._chain_on(late[0].name)
+        await self._climb(now, reason="arrived after its deadline", before=events)
 
     async def _after_intake(self) -> None:
         """Type-specific steps right after the intake is recorded (e.g. link to an outage)."""
@@ -219,6 +312,7 @@ class CaseWorkflow(Recorder, Clock, Ladder):
                 department=self.state.department,
                 actor=message.actor,
                 filed_by=self.state.filed_by,
+                first_responsible=self.state.first_responsible,
                 # Filed by the API and not yet opened by a worker (the intake leaves the phase
                 # at new): the department is not known yet. The turn checks again in full.
                 department_known=self._opened,
@@ -263,17 +357,22 @@ class CaseWorkflow(Recorder, Clock, Ladder):
     # ------------------------------------------------------------------ shared actions
     @action("accept")
     async def accept(self, a: AcceptAction) -> CaseState:
-        closed = [w for w in (WindowName.RESPONSE, WindowName.TRANSFER) if self._close_window(w)]
-        for name in self.OPENS_ON_ACCEPT:
-            if self.state.window(name) is None:
-                await self._open_window(name)
+        assert self.policy is not None
+        taken = (WindowName.RESPONSE, WindowName.TRANSFER, WindowName.DECISION)
+        closed = [w for w in taken if self._close_window(w)]
+        opened = []
+        for name in self.policy.opening_at(Start.ACCEPT):
+            if self.state.window(WindowName(name)) is None:
+                opened.append(await self._open_window(WindowName(name)))
         self.state.assignee = a.actor.user_id
+        if self.state.first_responsible is None:
+            self.state.first_responsible = a.actor.user_id  # 首问负责人 (002 §7.3)
         self.state.phase = Phase.IN_PROGRESS
         notifications = await self._on_accepted(a)
         summary = f"accepted by {a.actor.name or a.actor.user_id}" + (
             f" (closes {', '.join(w.value for w in closed)})" if closed else ""
         )
-        first = next((self.state.window(n) for n in self.OPENS_ON_ACCEPT), None)
+        first = next((w for w in opened if w is not None), None)
         await self._commit(
             [
                 self._event(
@@ -300,12 +399,31 @@ class CaseWorkflow(Recorder, Clock, Ladder):
     @action("transfer", check=_transfer_check)
     async def transfer(self, a: TransferAction) -> CaseState:
         previous = self.state.department
+        self._close_window(WindowName.DECISION)  # judged: it goes elsewhere
         self._close_window(WindowName.TRANSFER, cancelled=True)
+        self._close_window(WindowName.COMPLETION, cancelled=True)
+        self.state.windows.pop(WindowName.COMPLETION.value, None)
         self.state.department = a.department
+        self.state.transferred_from = previous
         self.state.assignee = None
         self.state.transfer_count += 1
         self.state.phase = Phase.TRANSFERRED
         w = await self._open_window(WindowName.TRANSFER)
+        # Handled within 24 h of the transfer (000 §4.1), counted from the hand-over.
+        await self._open_window(WindowName.COMPLETION)
+        notices = [
+            NotificationRequest(
+                recipient="agent",
+                channel="internal",
+                template="transfer",
+                department=a.department,
+                params={"case_id": self.state.case_id, "from": str(previous)},
+            ),
+            *self._follow_up_notice("transferred", to=a.department),
+        ]
+        if spec(self.state.case_type).customer_facing:
+            # The customer is told the case was forwarded, and where (002 附件六).
+            notices.append(self._to_customer("forwarded", department=a.department))
         await self._commit(
             [
                 self._event(
@@ -318,17 +436,148 @@ class CaseWorkflow(Recorder, Clock, Ladder):
                     to_department=a.department,
                 )
             ],
+            notices,
+        )
+        return self.state
+
+    @action("send_back", check=_send_back_check)
+    async def send_back(self, a: SendBackAction) -> CaseState:
+        """退单 (002 附件五 §6.6): back to the sending department's unassigned queue, which
+        takes it up again within the transfer window."""
+        returned_from, to = self.state.department, self.state.transferred_from
+        assert to is not None
+        self._close_window(WindowName.TRANSFER, cancelled=True)
+        self._close_window(WindowName.COMPLETION, cancelled=True)
+        self.state.windows.pop(WindowName.TRANSFER.value, None)
+        self.state.department, self.state.transferred_from = to, None
+        self.state.assignee = None
+        self.state.phase = Phase.TRANSFERRED
+        w = await self._open_window(WindowName.TRANSFER)
+        await self._commit(
+            [
+                self._event(
+                    "sent_back",
+                    a.actor,
+                    f"sent back from {returned_from} to {to}: {a.reason}",
+                    window=WindowName.TRANSFER,
+                    deadline=w.due_at if w else None,
+                    from_department=returned_from,
+                    to_department=to,
+                )
+            ],
             [
                 NotificationRequest(
                     recipient="agent",
                     channel="internal",
-                    template="transfer",
-                    department=a.department,
-                    params={"case_id": self.state.case_id, "from": str(previous)},
+                    template="sent_back",
+                    department=to,
+                    params={"case_id": self.state.case_id, "from": str(returned_from)},
+                ),
+                *self._follow_up_notice("sent_back", to=to),
+            ],
+        )
+        return self.state
+
+    @action("urge", check=_urge_check)
+    async def urge(self, a: UrgeAction) -> CaseState:
+        """督办 (002 附件五 §6.7): handled by the supervisor's deadline, or one level up."""
+        now = workflow.now()
+        self._close_window(WindowName.URGE, cancelled=True)  # a new demand replaces the old
+        self.state.urge = Urge(by=a.actor.user_id, at=now, due_at=a.due_at, note=a.note)
+        seconds = int((a.due_at - now).total_seconds())
+        self.state.windows[WindowName.URGE.value] = Window(
+            name=WindowName.URGE,
+            target=f"{max(seconds, 1)}s",  # the supervisor's deadline, as a calendar span
+            state=WindowState.RUNNING,
+            opened_at=now,
+            segments=[Segment(start=now)],
+            due_at=a.due_at,
+        )
+        await self._commit(
+            [
+                self._event(
+                    "urged",
+                    a.actor,
+                    f"urged: handle by {a.due_at.isoformat()}. {a.note}".strip(),
+                    window=WindowName.URGE,
+                    deadline=a.due_at,
+                )
+            ],
+            [self._internal(self.state.assignee or "agent", "urged", due=a.due_at.isoformat())],
+        )
+        return self.state
+
+    @action("extend", check=_extend_check)
+    async def extend(self, a: ExtendAction) -> CaseState:
+        """服务补救 (000 §4.3): a later deadline for one window, approved by a supervisor; the
+        window is reported as extended, never as on time."""
+        w = self.state.window(a.window)
+        assert w is not None and w.due_at is not None
+        before = w.due_at
+        w.extended_from = w.extended_from or before
+        w.extensions += 1
+        w.due_at, w.warn_at = a.until, None  # warned once already, or not at all: no second
+        if w.state == WindowState.BREACHED:
+            w.state = WindowState.RUNNING  # the remedy gives the case its time back...
+            self._stop_chain_if([w.name])  # ...and stops the climb it caused
+        await self._commit(
+            [
+                self._event(
+                    "extended",
+                    a.actor,
+                    f"{w.name.value} window extended from {before.isoformat()} to "
+                    f"{a.until.isoformat()}: {a.reason}",
+                    window=w.name,
+                    deadline=a.until,
+                    previous_deadline=before.isoformat(),
+                )
+            ],
+            [
+                self._internal(
+                    self.state.assignee or "agent",
+                    "extended",
+                    window=w.name.value,
+                    due=a.until.isoformat(),
                 )
             ],
         )
         return self.state
+
+    def _follow_up_notice(self, template: str, **params: str) -> list[NotificationRequest]:
+        """首问负责制 (002 §7.3): the first responsible hears of the case's steps elsewhere."""
+        who = self.state.first_responsible
+        if who is None or who == self.state.assignee:
+            return []
+        return [self._internal(who, f"followed_{template}", **params)]
+
+    def _resolution_reached(self) -> None:
+        """Handled: the clocks that ran until the case was handled stop (the decision, the
+        24 h after a transfer, a supervisor's urge)."""
+        for name in (WindowName.DECISION, WindowName.COMPLETION, WindowName.URGE):
+            self._close_window(name)
+
+    @workflow.signal(name=APPEALED)
+    async def appealed(self, msg: Appealed) -> None:
+        """A regulator forwarded an appeal about this case (the appeal links to it too)."""
+        if not self._opened:
+            await workflow.wait_condition(lambda: self._opened)
+        async with self._lock:
+            appeals = [x for x in self.state.links.get("appealed_by", "").split(",") if x]
+            if msg.appeal_id in appeals:
+                return
+            self.state.links["appealed_by"] = ",".join([*appeals, msg.appeal_id])
+            await self._commit(
+                [
+                    self._event(
+                        "appealed",
+                        SYSTEM_ACTOR,
+                        f"the customer appealed to the regulator ({msg.regulator}): "
+                        f"{msg.appeal_id}",
+                        appeal=msg.appeal_id,
+                    )
+                ],
+                [self._internal("supervisor", "appealed", appeal_id=msg.appeal_id)],
+            )
 
     @action("assign")
     async def assign(self, a: AssignAction) -> CaseState:

@@ -81,6 +81,8 @@ class Clock:
             w.state = WindowState.CANCELLED
         elif w.state == WindowState.BREACHED:
             w.state = WindowState.MET_LATE
+        elif w.extensions:
+            w.state = WindowState.MET_EXTENDED  # in time only because a supervisor extended it
         else:
             w.state = WindowState.MET
         w.closed_at = now

@@ -30,6 +30,9 @@ from workflows.lifecycle.clock import CLOCK_TIMEOUT
 
 # Timers fire with millisecond precision; a deadline this close counts as reached.
 EPSILON = timedelta(milliseconds=1)
+# Windows that are steps of the case rather than obligations of its staff: no warning, no
+# breach; what happens at their deadline is the case type's (`_on_due`).
+STEP_WINDOWS = frozenset({WindowName.REPLY_REMINDER, WindowName.REPLY})
 
 
 class Ladder:
@@ -44,7 +47,8 @@ class Ladder:
         for w in self._windows_in_order():
             if w.state != WindowState.RUNNING:
                 continue
-            if w.warned_at is None and w.warn_at is not None and w.warn_at <= horizon:
+            warn_due = w.warned_at is None and w.warn_at is not None and w.warn_at <= horizon
+            if warn_due and w.name not in STEP_WINDOWS:
                 await self._warn(w, now)
             if w.due_at is not None and w.due_at <= horizon:
                 await self._on_due(w, now)
@@ -87,7 +91,7 @@ class Ladder:
             deadline=w.due_at,
         )
         self._chain_on(w.name)
-        await self._climb(w.due_at, reason=f"{w.name.value} window breached", first=breach)
+        await self._climb(w.due_at, reason=f"{w.name.value} window breached", before=[breach])
 
     def _chain_on(self, window: WindowName) -> None:
         """A new escalation chain, driven by `window`, replaces any acknowledged one."""
@@ -95,17 +99,17 @@ class Ladder:
         self.state.escalation.acknowledged_by = None
         self.state.escalation.acknowledged_at = None
 
-    async def _climb(
-        self, anchor: datetime, *, reason: str, first: AuditEvent | None = None
-    ) -> None:
+    async def _climb(self, anchor: datetime, *, reason: str, before: list[AuditEvent] = ()) -> None:
         """Move the case one level up the ladder, notify that level, and arm the next climb
-        at `anchor` (the instant this step was due) + the new level's time."""
+        at `anchor` (the instant this step was due) + the new level's time. `before`: the
+        events that caused the climb (a breach), recorded with it."""
         assert self.policy is not None
         esc = self.state.escalation
         ladder = self.policy.ladder
         concerned = esc.next_at
         top = ladder[-1].level
-        events = [first] if first else []
+        first = before[0] if before else None
+        events = list(before)
         notifications: list[NotificationRequest] = []
         if esc.level < top:
             esc.level += 1

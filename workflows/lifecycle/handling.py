@@ -2,10 +2,12 @@
 updates of the steps it takes (the action table's rows for it; a contract test checks).
 
 - CustomerInfoSteps: ask the customer for information (the handling clock pauses) and take
-  their reply (it resumes with exact credit).
+  their reply (it resumes with exact credit); a silent customer is reminded, then the case
+  closes as no response — a case never waits forever.
 - ReclassifySteps: new severity, urgency, tier or category; remaining time recomputed.
 - ResolutionSteps: resolve, deliver the result, the customer confirms or disputes.
-- CallbackSteps: the satisfaction callback (回访) archives the case.
+- CallbackSteps: the satisfaction callback (回访) archives the case; three that reach nobody
+  close it as unreachable.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from caseflow.domain import (
+        SYSTEM_ACTOR,
         CallbackAction,
+        CallbackAttemptAction,
         CaseState,
+        CaseType,
         CustomerReplyAction,
         CustomerResponseAction,
         Feedback,
@@ -27,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         Resolution,
         ResolveAction,
         SatisfactionRecord,
+        Window,
         WindowName,
         WindowState,
     )
@@ -41,6 +47,10 @@ class CustomerInfoSteps(CaseWorkflow):
     async def request_info(self, a: RequestInfoAction) -> CaseState:
         w = self._pause_window(WindowName.HANDLING, "waiting on customer")
         self.state.phase = Phase.WAITING_CUSTOMER
+        # A reminder, then closing as no response (000 §5.3: a closed loop in 7 working days).
+        for name in (WindowName.REPLY_REMINDER, WindowName.REPLY):
+            self.state.windows.pop(name.value, None)
+            await self._open_window(name)
         await self._commit(
             [
                 self._event(
@@ -57,6 +67,8 @@ class CustomerInfoSteps(CaseWorkflow):
 
     @action("customer_reply")
     async def customer_reply(self, a: CustomerReplyAction) -> CaseState:
+        for name in (WindowName.REPLY_REMINDER, WindowName.REPLY):
+            self._close_window(name, cancelled=True)
         w = await self._resume_window(WindowName.HANDLING)
         self.state.phase = Phase.IN_PROGRESS
         await self._commit(
@@ -71,6 +83,35 @@ class CustomerInfoSteps(CaseWorkflow):
             ]
         )
         return self.state
+
+    async def _on_due(self, w: Window, now) -> None:
+        if w.name == WindowName.REPLY_REMINDER:
+            self._close_window(w.name)
+            reminded = self._event(
+                "customer_reminded",
+                SYSTEM_ACTOR,
+                "the customer was reminded of the information requested",
+                window=WindowName.REPLY,
+                deadline=(self.state.window(WindowName.REPLY) or w).due_at,
+            )
+            await self._commit([reminded], [self._to_customer("info_reminder")])
+        elif w.name == WindowName.REPLY:
+            silent = self._event(
+                "no_response",
+                SYSTEM_ACTOR,
+                "the customer did not answer the request for information in time; closed",
+                window=WindowName.REPLY,
+                deadline=w.due_at,
+            )
+            self._close_window(w.name)
+            await self._archive(
+                [silent],
+                outcome=Outcome.NO_RESPONSE,
+                summary="closed: no response from the customer",
+                notifications=[self._to_customer("no_response")],
+            )
+        else:
+            await super()._on_due(w, now)
 
 
 def _reclassify_check(wf: CaseWorkflow, a: ReclassifyAction) -> None:
@@ -102,8 +143,8 @@ class ReclassifySteps(CaseWorkflow):
         self.policy = await self._resolve_policy(state.policy_version)
         now = workflow.now()
         for w in state.windows.values():
-            if not w.is_open:
-                continue
+            if not w.is_open or w.name.value not in self.policy.targets:
+                continue  # closed, or not the policy's (a supervisor's urge keeps its deadline)
             w.target = self.policy.targets[w.name.value]
             if w.state != WindowState.PAUSED:
                 await self._replan(w, now)
@@ -129,12 +170,10 @@ def _confirm_check(wf: CaseWorkflow, a: CustomerResponseAction) -> None:
 
 
 class ResolutionSteps(CaseWorkflow):
-    # Handling opens when an agent accepts (the handling window itself).
-    OPENS_ON_ACCEPT = (WindowName.HANDLING,)
-
     @action("resolve")
     async def resolve(self, a: ResolveAction) -> CaseState:
         self._close_window(WindowName.HANDLING)
+        self._resolution_reached()
         self.state.resolution = Resolution(
             department=self.state.department or "",
             process=a.process,
@@ -182,9 +221,13 @@ class ResolutionSteps(CaseWorkflow):
                     deadline=w.due_at if w else None,
                 )
             ],
-            [self._to_customer("feedback", channel, message=a.message)],
+            [self._to_customer(self._result_template(), channel, message=a.message)],
         )
         return self.state
+
+    def _result_template(self) -> str:
+        # A complaint's final reply also names where to appeal (004 (三)).
+        return "complaint_result" if self.state.case_type == CaseType.COMPLAINT else "feedback"
 
     @action("confirm", check=_confirm_check)
     async def confirm(self, a: CustomerResponseAction) -> CaseState:
@@ -243,4 +286,30 @@ class CallbackSteps(CaseWorkflow):
             satisfaction=a.satisfaction.value,
         )
         await self._archive([callback], outcome=Outcome.RESOLVED)
+        return self.state
+
+    @action("callback_attempt")
+    async def callback_attempt(self, a: CallbackAttemptAction) -> CaseState:
+        """A callback that reached nobody; after the policy's number of attempts (three) the
+        case closes as unreachable: attempted, never counted as satisfied."""
+        assert self.policy is not None
+        self.state.callback_attempts += 1
+        n = self.state.callback_attempts
+        attempt = self._event(
+            "callback_attempt",
+            a.actor,
+            f"callback attempt {n} reached nobody. {a.note}".strip(),
+            window=WindowName.FOLLOW_UP,
+            attempt=str(n),
+            reached="false",
+        )
+        if n < self.policy.callback_attempts:
+            await self._commit([attempt])
+            return self.state
+        self._close_window(WindowName.FOLLOW_UP)
+        await self._archive(
+            [attempt],
+            outcome=Outcome.UNREACHABLE,
+            summary=f"closed: {n} callback attempts reached nobody",
+        )
         return self.state
