@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
+from api.ratelimit import RateLimiter
 from api.routers import actions, cases, codec, docs, health, me, metrics, pages, policy
 from api.schemas import ERROR_RESPONSES
 from caseflow.case_numbers import CaseNumberBlock
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
             app.state.engine, settings.case_number_block, app.state.book.active.timezone
         )
         app.state.token_cache = TokenCache(settings.auth_cache_seconds)
+        app.state.limiter = RateLimiter(app.state.engine)
         try:
             app.state.temporal = await connect(settings)
         except RuntimeError as exc:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.access import Scrubber, mask
 from api.action_bodies import MAX_TEXT, Body
 from caseflow.domain import (
     CaseState,
@@ -265,14 +266,6 @@ class CaseView(BaseModel):
     client_reference: str | None
 
 
-def mask(value: str | None, keep_start: int = 3, keep_end: int = 4) -> str | None:
-    if not value:
-        return value
-    if len(value) <= keep_start + keep_end:
-        return "*" * len(value)
-    return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
-
-
 def _level_name(state: CaseState, book: PolicyBook | None) -> str:
     """Workflows name a level only when they climb to it; level 1 takes the pinned ladder's."""
     esc = state.escalation
@@ -322,7 +315,7 @@ def case_view(
     fault = state.fault
     if fault is not None and masked:
         fault = FaultRecord(**{**vars(fault), "service_number": mask(fault.service_number)})
-    return CaseView(
+    view = CaseView(
         case_id=state.case_id,
         type=state.case_type,
         phase=state.phase,
@@ -371,6 +364,11 @@ def case_view(
         closed_at=state.closed_at,
         client_reference=state.client_reference,
     )
+    if not masked:
+        return view
+    # Free text (a termination error, a note quoted in a resolution) can repeat a personal
+    # value: every string a masked role reads goes through the case's scrubber.
+    return CaseView.model_validate(Scrubber(state).tree(view.model_dump()))
 
 
 class CaseSummary(BaseModel):
@@ -461,5 +459,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "Not allowed in the case's current state"},
     413: {"model": ErrorBody, "description": "Request body too large"},
     422: {"model": ErrorBody, "description": "Invalid input; `detail` says what is wrong"},
+    429: {
+        "model": ErrorBody,
+        "description": "Too many requests from this caller or address, or the case is busy "
+        "with other actions; retry after `Retry-After` seconds",
+        "headers": {
+            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+        },
+    },
     503: {"model": ErrorBody, "description": "Temporal or PostgreSQL unreachable; retry"},
 }
