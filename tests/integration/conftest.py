@@ -211,7 +211,7 @@ STRICT_LIMITS = {
     "rate_limit_actions": 20,
     "rate_limit_actions_window": 60,
     "rate_limit_auth_failures": 10,
-    "rate_limit_auth_window": 3,
+    "rate_limit_auth_window": 4,
     "max_notes_per_case": 5,
 }
 
