@@ -2,8 +2,9 @@
 
 A case continues as new before its run nears Temporal's limits, so its history is a list of
 runs, each up to thousands of events. A page holds events of one run only, at most `limit` of
-them, as Temporal pages them; its cursor names the run and Temporal's own page token, and the
-last page of a run points on to the first page of the next run.
+them. Temporal pages whole event batches (a page may come back longer than asked), so the
+cursor names the run, Temporal's page token and how many events of that Temporal page were
+already shown; the last page of a run points on to the first page of the next run.
 """
 
 from __future__ import annotations
@@ -42,16 +43,19 @@ def _bad_cursor() -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "invalid history cursor")
 
 
-def encode_cursor(run_id: str, token: bytes) -> str:
-    raw = json.dumps({"run": run_id, "token": base64.b64encode(token).decode()})
+def encode_cursor(run_id: str, token: bytes, skip: int = 0) -> str:
+    raw = json.dumps({"run": run_id, "token": base64.b64encode(token).decode(), "skip": skip})
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[str, bytes]:
+def decode_cursor(cursor: str) -> tuple[str, bytes, int]:
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return str(raw["run"]), base64.b64decode(raw["token"], validate=True)
-    except (ValueError, KeyError, TypeError, binascii.Error):
+        skip = int(raw.get("skip", 0))
+        if skip < 0:
+            raise ValueError(skip)
+        return str(raw["run"]), base64.b64decode(raw["token"], validate=True), skip
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
         raise _bad_cursor() from None
 
 
@@ -69,9 +73,9 @@ async def history_page(
     run_ids = [r.run_id for r in runs]
     if not runs:
         return HistoryPage(case_id=case_id, runs=[], run_ids=[], next_cursor=None)
-    index, token = 0, b""
+    index, token, skip = 0, b"", 0
     if cursor:
-        run_id, token = decode_cursor(cursor)
+        run_id, token, skip = decode_cursor(cursor)
         if run_id not in run_ids:
             raise _bad_cursor()
         index = run_ids.index(run_id)
@@ -90,7 +94,11 @@ async def history_page(
         if err.status == RPCStatusCode.INVALID_ARGUMENT:
             raise _bad_cursor() from None
         raise
-    if resp.next_page_token:
+    events = list(resp.history.events)[skip:]
+    if len(events) > limit:
+        next_cursor = encode_cursor(run.run_id, token, skip + limit)
+        events = events[:limit]
+    elif resp.next_page_token:
         next_cursor = encode_cursor(run.run_id, resp.next_page_token)
     elif index + 1 < len(runs):
         next_cursor = encode_cursor(runs[index + 1].run_id, b"")
@@ -101,6 +109,6 @@ async def history_page(
         status=run.status.name if run.status else None,
         start_time=run.start_time.isoformat(),
         close_time=run.close_time.isoformat() if run.close_time else None,
-        history=MessageToDict(History(events=resp.history.events)),
+        history=MessageToDict(History(events=events)),
     )
     return HistoryPage(case_id=case_id, runs=[page], run_ids=run_ids, next_cursor=next_cursor)

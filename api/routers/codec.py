@@ -95,11 +95,10 @@ def _case_ids(payloads: list[Payload]) -> set[str]:
     "/decode",
     response_model=Payloads,
     summary="Decrypt payloads for the Temporal UI (supervisors)",
-    description="400 when a payload's ciphertext does not authenticate (tampered, truncated or "
-    "encrypted with another key of the same id), 422 when it names a key this service does "
-    "not have or is not Temporal's JSON. Every decode is written to the personal-data access "
-    "log.",
-    responses={400: {"description": "A payload does not decrypt"}},
+    description="422 in plain words when a payload's ciphertext does not authenticate "
+    "(tampered, truncated or encrypted with another key of the same id), names a key this "
+    "service does not have, or is not Temporal's JSON. Every decode is written to the "
+    "personal-data access log.",
 )
 async def decode(body: Payloads, user: UserDep, settings: SettingsDep, engine: EngineDep):
     require_role(user, SUPERVISORS, "decode case payloads")
@@ -113,7 +112,7 @@ async def decode(body: Payloads, user: UserDep, settings: SettingsDep, engine: E
         ) from None
     except (InvalidTag, DecodeError, ValueError):
         raise HTTPException(
-            status.HTTP_400_BAD_REQUEST,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             "a payload does not decrypt: its ciphertext is tampered, truncated or not ours",
         ) from None
     for case_id in sorted(_case_ids(decoded)) or [UNKNOWN_CASE]:
