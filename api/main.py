@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
+from api.openapi import install_openapi
 from api.ratelimit import RateLimiter
 from api.routers import actions, cases, codec, docs, health, me, metrics, pages, policy
 from api.schemas import ERROR_RESPONSES
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
         redoc_url=None,
     )
     install_error_handlers(app)
+    install_openapi(app)
     for router in (cases.router, actions.router, policy.router, me.router):
         app.include_router(router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(codec.router, responses=ERROR_RESPONSES)

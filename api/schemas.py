@@ -110,6 +110,7 @@ class CaseCreate(Body):
     urgency: Urgency | None = Field(default=None, description=_intake_doc("urgency", ""))
     services: list[str] | None = Field(
         default=None,
+        min_length=1,
         max_length=20,
         description=_intake_doc(
             "services", "What to stop: voice, sms, data, account or vas:<name>."
@@ -157,7 +158,7 @@ class CaseCreate(Body):
     @model_validator(mode="after")
     def _fits_type(self) -> CaseCreate:
         spec = CASE_TYPES[self.type]
-        present = {f for f in INTAKE_FIELDS if getattr(self, f) not in (None, [])}
+        present = {f for f in INTAKE_FIELDS if getattr(self, f) is not None}
         missing = sorted(spec.intake.required - present)
         if missing:
             raise ValueError(f"a {self.type.value} needs {' and '.join(missing)}")
