@@ -143,7 +143,8 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
             "`Authorization: Bearer <token>`; `caseflow dev` prints demo tokens.\n\n"
             'Errors are always `{"detail": "..."}`: 401 no or bad token, 403 role or '
             "department, 404 unknown case, 409 not allowed in the case's phase (or archived), "
-            "413 body too large, 422 invalid input, 503 Temporal or PostgreSQL unreachable."
+            "413 body too large, 422 invalid input, 429 too many requests (see `Retry-After`), "
+            "503 Temporal or PostgreSQL unreachable."
         ),
         lifespan=lifespan,
         docs_url=None,  # served by api/routers/docs.py from local files, not a CDN
