@@ -22,6 +22,11 @@ from caseflow.domain.actions import ACTIONS, ActionRule
 from caseflow.domain.fields import Doc, Ref, Short
 
 MAX_TEXT = 4000  # Settings.max_text_chars default; the route re-checks against Settings
+# Actions whose optional fields are alternatives: at least one must be given (api/openapi.py
+# documents the same rule, so a schema-valid body is never refused for it).
+AT_LEAST_ONE: dict[str, tuple[str, ...]] = {
+    "reclassify": ("severity", "urgency", "tier", "category"),
+}
 
 
 def no_nul(value: Any, where: str = "body") -> None:
@@ -92,6 +97,16 @@ def references(rule: ActionRule) -> dict[str, str]:
     return refs
 
 
+def _at_least_one(fields: tuple[str, ...]):
+    def check(self: Body) -> Body:
+        if all(getattr(self, f, None) is None for f in fields):
+            *rest, last = fields
+            raise ValueError(f"needs a new {', '.join(rest)} or {last}")
+        return self
+
+    return check
+
+
 def body_model(rule: ActionRule) -> type[Body]:
     """The request body of `rule`'s action (one model per action, named after it)."""
     return _body_model(rule.name)
@@ -115,13 +130,12 @@ def _body_model(name: str) -> type[Body]:
             example[f.name] = doc.example
     model_name = "".join(part.capitalize() for part in name.split("_")) + "Body"
     # A base of its own carries the example (create_model takes a base or a config, not both).
-    base = type(
-        f"_{model_name}",
-        (Body,),
-        {
-            "model_config": ConfigDict(
-                extra="forbid", json_schema_extra={"examples": [example]} if example else None
-            )
-        },
-    )
+    namespace: dict[str, Any] = {
+        "model_config": ConfigDict(
+            extra="forbid", json_schema_extra={"examples": [example]} if example else None
+        )
+    }
+    if name in AT_LEAST_ONE:
+        namespace["_one_given"] = model_validator(mode="after")(_at_least_one(AT_LEAST_ONE[name]))
+    base = type(f"_{model_name}", (Body,), namespace)
     return create_model(model_name, __base__=base, __doc__=rule.summary, **fields)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from api.ratelimit import Limit, RateLimiter, token_prefix_key, too_many
 from caseflow.case_numbers import CaseNumberBlock
 from caseflow.db.models import User
 from caseflow.domain import Actor, Role
@@ -43,11 +44,16 @@ async def get_case_numbers(request: Request) -> CaseNumberBlock:
     return request.app.state.case_numbers
 
 
+async def get_limiter(request: Request) -> RateLimiter:
+    return request.app.state.limiter
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 BookDep = Annotated[PolicyBook, Depends(get_book)]
 CaseNumbersDep = Annotated[CaseNumberBlock, Depends(get_case_numbers)]
+LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
 
 
 class NotSignedIn(Exception):
@@ -82,14 +88,37 @@ async def current_user(
             "missing bearer token: send 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    user = await user_for_token(request, credentials.credentials)
+    token = credentials.credentials
+    cache: TokenCache[User] = request.app.state.token_cache
+    user = cache.get(hash_token(token))
+    if user is not None:
+        return user  # known and valid a moment ago: no guess to count
+    limiter: RateLimiter = request.app.state.limiter
+    settings: Settings = request.app.state.settings
+    limit = Limit(settings.rate_limit_auth_failures, settings.rate_limit_auth_window)
+    keys = (f"auth-address:{_client_address(request)}", token_prefix_key(token))
+    # Once an address or a token prefix has failed too often, even a right token is refused
+    # until the window ends: that is what bounds the guessing rate.
+    for key in keys:
+        wait = await limiter.over(key, limit)
+        if wait is not None:
+            raise too_many(f"too many failed sign-ins; retry after {wait} s", wait)
+    user = await user_for_token(request, token)
     if user is None:
+        for key in keys:
+            await limiter.hit(key, limit)
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "unknown or inactive token",
             headers={"WWW-Authenticate": "Bearer"},
         )
     return user
+
+
+def _client_address(request: Request) -> str:
+    # The peer address as uvicorn gives it (behind a proxy, run it with --forwarded-allow-ips
+    # so that this is the client's, not the proxy's).
+    return request.client.host if request.client else "unknown"
 
 
 UserDep = Annotated[User, Depends(current_user)]

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -30,14 +31,21 @@ APPLICATION_ERROR_STATUS = {
 }
 # Temporal's type for an update that was accepted but the workflow finished before answering it.
 UPDATE_OUTLIVED_WORKFLOW = "AcceptedUpdateCompletedWorkflow"
+# Temporal's NOT_FOUND messages for an update that met a workflow just closing or closed (as
+# when 20 callbacks race to archive a case): the case exists, its workflow is over -> 409.
+WORKFLOW_CLOSED_MESSAGES = ("already completed", "aborted by closing workflow")
+UPDATE_ABORTED = "workflow update was aborted"
+BUSY_RETRY_AFTER_S = 1
 
 
 class ServiceUnavailable(Exception):
     """A dependency (Temporal, PostgreSQL, a worker) did not answer in time."""
 
 
-def _json(http_status: int, detail: str, **extra) -> JSONResponse:
-    return JSONResponse({"detail": detail, **extra}, status_code=http_status)
+def _json(
+    http_status: int, detail: str, headers: dict[str, str] | None = None, **extra
+) -> JSONResponse:
+    return JSONResponse({"detail": detail, **extra}, status_code=http_status, headers=headers)
 
 
 def _case(request: Request) -> str:
@@ -64,6 +72,15 @@ def _field_problems(exc: RequestValidationError) -> list[str]:
     return problems
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)  # PARTIAL: the path fits, the method not
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= route.methods
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -85,11 +102,12 @@ def install_error_handlers(app: FastAPI) -> None:
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
                 f"invalid request: the body is not valid JSON ({exc.detail})",
             )
-        return JSONResponse(
-            {"detail": exc.detail},
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+            # Starlette names only the first route matching the path; a path served by several
+            # routes (GET and POST /cases) allows the methods of all of them.
+            headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(WorkflowUpdateFailedError)
     async def _update_failed(request: Request, exc: WorkflowUpdateFailedError) -> JSONResponse:
@@ -120,12 +138,21 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RPCError)
     async def _rpc(request: Request, exc: RPCError) -> JSONResponse:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            if "already completed" in exc.message:
+            if any(m in exc.message for m in WORKFLOW_CLOSED_MESSAGES):
                 return _archived(request)  # the update reached a workflow that just finished
             return _json(
                 status.HTTP_404_NOT_FOUND,
                 f"case {_case(request)} not found in Temporal (a workflow's history is kept "
                 "only for the namespace's retention period)",
+            )
+        if exc.status == RPCStatusCode.RESOURCE_EXHAUSTED or UPDATE_ABORTED in exc.message:
+            # Temporal admits 10 updates in flight per workflow (and aborts queued ones when
+            # the run's in-memory registry is lost under load): the case is busy, not broken.
+            return _json(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                f"case {_case(request)} is busy with other actions; retry shortly",
+                reason="Busy",
+                headers={"Retry-After": str(BUSY_RETRY_AFTER_S)},
             )
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             return _json(
@@ -135,7 +162,7 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error("temporal rpc failed", extra={"status": exc.status.name, "err": exc.message})
         return _json(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            f"the workflow service (Temporal) refused the call: {exc.message}",
+            "the workflow service (Temporal) refused the call; retry shortly",
         )
 
     @app.exception_handler(ServiceUnavailable)

@@ -14,6 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
+from api.openapi import install_openapi
+from api.ratelimit import RateLimiter
 from api.routers import actions, cases, codec, docs, health, me, metrics, pages, policy
 from api.schemas import ERROR_RESPONSES
 from caseflow.case_numbers import CaseNumberBlock
@@ -107,6 +109,7 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
             app.state.engine, settings.case_number_block, app.state.book.active.timezone
         )
         app.state.token_cache = TokenCache(settings.auth_cache_seconds)
+        app.state.limiter = RateLimiter(app.state.engine)
         try:
             app.state.temporal = await connect(settings)
         except RuntimeError as exc:
@@ -140,13 +143,15 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
             "`Authorization: Bearer <token>`; `caseflow dev` prints demo tokens.\n\n"
             'Errors are always `{"detail": "..."}`: 401 no or bad token, 403 role or '
             "department, 404 unknown case, 409 not allowed in the case's phase (or archived), "
-            "413 body too large, 422 invalid input, 503 Temporal or PostgreSQL unreachable."
+            "413 body too large, 422 invalid input, 429 too many requests (see `Retry-After`), "
+            "503 Temporal or PostgreSQL unreachable."
         ),
         lifespan=lifespan,
         docs_url=None,  # served by api/routers/docs.py from local files, not a CDN
         redoc_url=None,
     )
     install_error_handlers(app)
+    install_openapi(app)
     for router in (cases.router, actions.router, policy.router, me.router):
         app.include_router(router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(codec.router, responses=ERROR_RESPONSES)

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from api.access import Scrubber, mask
 from api.action_bodies import MAX_TEXT, Body
 from caseflow.domain import (
     CaseState,
@@ -112,6 +113,7 @@ class CaseCreate(Body):
     urgency: Urgency | None = Field(default=None, description=_intake_doc("urgency", ""))
     services: list[str] | None = Field(
         default=None,
+        min_length=1,
         max_length=20,
         description=_intake_doc(
             "services", "What to stop: voice, sms, data, account or vas:<name>."
@@ -169,7 +171,7 @@ class CaseCreate(Body):
     @model_validator(mode="after")
     def _fits_type(self) -> CaseCreate:
         spec = CASE_TYPES[self.type]
-        present = {f for f in INTAKE_FIELDS if getattr(self, f) not in (None, [])}
+        present = {f for f in INTAKE_FIELDS if getattr(self, f) is not None}
         missing = sorted(spec.intake.required - present)
         if missing:
             raise ValueError(f"a {self.type.value} needs {' and '.join(missing)}")
@@ -278,14 +280,6 @@ class CaseView(BaseModel):
     client_reference: str | None
 
 
-def mask(value: str | None, keep_start: int = 3, keep_end: int = 4) -> str | None:
-    if not value:
-        return value
-    if len(value) <= keep_start + keep_end:
-        return "*" * len(value)
-    return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
-
-
 def _level_name(state: CaseState, book: PolicyBook | None) -> str:
     """Workflows name a level only when they climb to it; level 1 takes the pinned ladder's."""
     esc = state.escalation
@@ -335,7 +329,7 @@ def case_view(
     fault = state.fault
     if fault is not None and masked:
         fault = FaultRecord(**{**vars(fault), "service_number": mask(fault.service_number)})
-    return CaseView(
+    view = CaseView(
         case_id=state.case_id,
         type=state.case_type,
         phase=state.phase,
@@ -384,6 +378,11 @@ def case_view(
         closed_at=state.closed_at,
         client_reference=state.client_reference,
     )
+    if not masked:
+        return view
+    # Free text (a termination error, a note quoted in a resolution) can repeat a personal
+    # value: every string a masked role reads goes through the case's scrubber.
+    return CaseView.model_validate(Scrubber(state).tree(view.model_dump()))
 
 
 class LinkedCaseStatus(BaseModel):
@@ -496,5 +495,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "Not allowed in the case's current state"},
     413: {"model": ErrorBody, "description": "Request body too large"},
     422: {"model": ErrorBody, "description": "Invalid input; `detail` says what is wrong"},
+    429: {
+        "model": ErrorBody,
+        "description": "Too many requests from this caller or address, or the case is busy "
+        "with other actions; retry after `Retry-After` seconds",
+        "headers": {
+            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+        },
+    },
     503: {"model": ErrorBody, "description": "Temporal or PostgreSQL unreachable; retry"},
 }

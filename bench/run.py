@@ -156,6 +156,8 @@ def start_stack(tmp: Path) -> Stack:
         "CASEFLOW_POLICY_VERSION": "9990.1",
         "CASEFLOW_SCHEDULES": "false",
         "CASEFLOW_LOG_LEVEL": "WARNING",
+        # The benchmark is one agent acting as fast as it can: measure, do not throttle it.
+        "CASEFLOW_RATE_LIMIT_ACTIONS": "0",
     }
     logs = {n: open(tmp / f"{n}.log", "ab") for n in ("worker", "api")}  # noqa: SIM115
     worker = subprocess.Popen(

@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     # Seconds the API remembers who a bearer token belongs to (0 = ask the database every
     # request): a deactivated user is refused at the latest this long after.
     auth_cache_seconds: float = Field(default=10.0, ge=0, le=3600)
+    # Rate limits, counted in PostgreSQL so every API replica shares them (0 = off): actions
+    # per caller per window; failed bearer tokens per client address and per token prefix.
+    rate_limit_actions: int = Field(default=600, ge=0)
+    rate_limit_actions_window: int = Field(default=60, ge=1, le=3600)
+    rate_limit_auth_failures: int = Field(default=20, ge=0)
+    rate_limit_auth_window: int = Field(default=300, ge=1, le=3600)
+    # Notes one case takes; the next one is refused (409) so no caller can grow a case without
+    # bound (0 = no cap).
+    max_notes_per_case: int = Field(default=500, ge=0)
     # Case numbers drawn from the database this many at a time by each API process.
     case_number_block: int = Field(default=20, ge=1, le=1000)
 

@@ -14,11 +14,23 @@ import asyncio
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
 
+from api.access import audit_read, check_filer
 from api.action_bodies import body_model, references
-from api.deps import BookDep, EngineDep, SettingsDep, TemporalDep, UserDep, actor_of, require_role
+from api.deps import (
+    BookDep,
+    EngineDep,
+    LimiterDep,
+    SettingsDep,
+    TemporalDep,
+    UserDep,
+    actor_of,
+    require_role,
+)
 from api.errors import ServiceUnavailable
-from api.references import require_existing
+from api.ratelimit import Limit, too_many
+from api.references import require_assignable, require_existing, require_room_for_a_note
 from api.routers.cases import load_summary
 from api.schemas import CaseView, case_view
 from caseflow.domain import CaseState, Phase, Role
@@ -40,8 +52,18 @@ def _make_route(rule: ActionRule):
     body_type = body_model(rule)
     body_optional = all(not f.is_required() for f in body_type.model_fields.values())
 
-    async def run_action(case_id, body, user, engine, temporal, settings, book) -> CaseView:
+    async def run_action(
+        case_id, body, user, engine, temporal, settings, book, limiter
+    ) -> CaseView:
         body = body if body is not None else body_type()
+        limit = Limit(settings.rate_limit_actions, settings.rate_limit_actions_window)
+        wait = await limiter.hit(f"actions:{user.id}", limit)
+        if wait is not None:
+            raise too_many(
+                f"more than {limit.hits} actions in {limit.window_s} s from this caller; "
+                f"retry after {wait} s",
+                wait,
+            )
         require_role(user, rule.roles, f"{rule.name.replace('_', ' ')} cases")
         for name, value in body.model_dump().items():
             if isinstance(value, str) and len(value) > settings.max_text_chars:
@@ -50,6 +72,7 @@ def _make_route(rule: ActionRule):
                     f"{name} is longer than {settings.max_text_chars} characters",
                 )
         summary = await load_summary(engine, case_id)
+        check_filer(user, case_id, summary.filed_by)
         if summary.phase == Phase.ARCHIVED:
             # Its workflow has completed: no update could reach it (Temporal would say "not
             # found"). The same answer comes from api.errors if it completes meanwhile.
@@ -62,6 +85,10 @@ def _make_route(rule: ActionRule):
                 f"action '{rule.name}' does not apply to {summary.case_type.value} cases",
             )
         await require_existing(engine, _named(rule, body))
+        if rule.name == "note":
+            await require_room_for_a_note(engine, case_id, settings.max_notes_per_case)
+        if rule.name == "assign":
+            await require_assignable(engine, body.assignee, body.department or summary.department)
         message = rule.message(actor=actor_of(user), **dict(body))
         handle = temporal.get_workflow_handle(case_id)
         try:
@@ -74,6 +101,15 @@ def _make_route(rule: ActionRule):
                 f"case {case_id} did not answer within {ACTION_TIMEOUT_S} s (is a worker "
                 "running?); the action may still apply: check the case before retrying"
             ) from None
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            # The read model knows the case, so Temporal's "not found" means its workflow
+            # closed under this update (a concurrent callback archived it): not 404 but 409.
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, f"case {case_id} is archived; no action applies"
+            ) from None
+        await audit_read(engine, user, case_id, f"POST /api/v1/cases/{{id}}/actions/{rule.name}")
         return case_view(new_state, Role(user.role), book)
 
     # Two thin signatures so FastAPI documents the body, optional where every field is.
@@ -86,9 +122,10 @@ def _make_route(rule: ActionRule):
             temporal: TemporalDep,
             settings: SettingsDep,
             book: BookDep,
+            limiter: LimiterDep,
             body: body_type | None = None,  # type: ignore[valid-type]
         ) -> CaseView:
-            return await run_action(case_id, body, user, engine, temporal, settings, book)
+            return await run_action(case_id, body, user, engine, temporal, settings, book, limiter)
 
     else:
 
@@ -100,8 +137,9 @@ def _make_route(rule: ActionRule):
             temporal: TemporalDep,
             settings: SettingsDep,
             book: BookDep,
+            limiter: LimiterDep,
         ) -> CaseView:
-            return await run_action(case_id, body, user, engine, temporal, settings, book)
+            return await run_action(case_id, body, user, engine, temporal, settings, book, limiter)
 
     endpoint.__name__ = f"action_{rule.name}"
     return endpoint
@@ -114,11 +152,22 @@ def _description(rule: ActionRule) -> str:
         for t, phases in rule.phases.items()
     )
     scope = " (agents: only their department's cases)" if rule.scoped else ""
+    extra = EXTRA_DOCS.get(rule.name, "")
     return (
-        f"{rule.summary}. Allowed roles: {roles}{scope}; 403 otherwise. Applies to: {types}; "
-        "409 in any other phase or type, or when the case is archived. Returns the case as "
-        "`GET /cases/{case_id}` shows it."
+        f"{rule.summary}. Allowed roles: {roles}{scope}; 403 otherwise; an intake channel "
+        f"acts only on the cases it filed (404 for others). Applies to: {types}; "
+        "409 in any other phase or type, or when the case is archived. 429 when the caller "
+        "sent too many actions (see `Retry-After`) or the case is busy with 10 others. "
+        f"{extra}Returns the case as `GET /cases/{{case_id}}` shows it."
     )
+
+
+EXTRA_DOCS = {
+    "note": "409 once the case holds its cap of notes (`CASEFLOW_MAX_NOTES_PER_CASE`). ",
+    "assign": "The assignee must be an active agent of the department the case will be in "
+    "(`department` if given, else the case's); 422 otherwise. ",
+    "transfer": "422 for an unknown department or the case's own. ",
+}
 
 
 for _rule in ACTIONS.values():

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
 from pydantic import TypeAdapter
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -24,6 +24,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.access import Scrubber, audit_read, check_can_read, is_masked
 from api.deps import (
     HISTORY_ROLES,
     BookDep,
@@ -36,6 +37,8 @@ from api.deps import (
     require_role,
 )
 from api.errors import ServiceUnavailable
+from api.history_pages import HistoryPage, history_page
+from api.history_pages import case_runs as case_runs  # the case pages list runs too
 from api.references import require_existing
 from api.schemas import (
     CaseCreate,
@@ -64,7 +67,6 @@ from caseflow.domain import (
 from caseflow.domain.case_types import CASE_TYPES, CaseTypeSpec
 from caseflow.domain.deadlines import next_deadline
 from caseflow.intake import intake_record, plan_intake
-from caseflow.pii import UNMASKED_ROLES, record_access
 from caseflow.policy import PolicyError
 from caseflow.readmodel.writes import write_transition
 from caseflow.search_attributes import initial_search_attributes
@@ -89,28 +91,27 @@ async def load_state(engine, case_id: str) -> CaseState:
 class CaseSummaryRow:
     case_type: CaseType
     phase: Phase
+    department: str | None
+    filed_by: str | None
+
+
+FILED_BY = CaseRow.filed_by  # a column of its own, indexed (migration 0007)
 
 
 async def load_summary(engine, case_id: str) -> CaseSummaryRow:
-    """Type and phase only (no snapshot to parse): what routing an action needs."""
+    """Type, phase, department and filer (no snapshot to parse): what routing an action
+    needs."""
     async with engine.connect() as conn:
         row = (
             await conn.execute(
-                select(CaseRow.case_type, CaseRow.phase).where(CaseRow.case_id == case_id)
+                select(
+                    CaseRow.case_type, CaseRow.phase, CaseRow.department, FILED_BY.label("filed_by")
+                ).where(CaseRow.case_id == case_id)
             )
         ).first()
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"case {case_id} not found")
-    return CaseSummaryRow(CaseType(row.case_type), Phase(row.phase))
-
-
-def check_can_read(user: User, state: CaseState) -> None:
-    if user.role == Role.AGENT.value and state.department != user.department:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            f"case {state.case_id} belongs to department '{state.department}'; agents see "
-            "only their own department's cases",
-        )
+    return CaseSummaryRow(CaseType(row.case_type), Phase(row.phase), row.department, row.filed_by)
 
 
 def _request_hash(body: CaseCreate) -> str:
@@ -141,7 +142,7 @@ async def _case_id_for(
         else:
             replay = True
     if existing.request_hash != digest:
-        what = "Idempotency-Key" if from_header else "client_reference (for this channel)"
+        what = "Idempotency-Key" if from_header else "client_reference"
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             f"{what} reused with a different request: it already opened case "
@@ -158,7 +159,8 @@ async def _case_id_for(
     description="Routes the case and plans its intake deadlines, starts its workflow, records "
     "the intake and returns the case: routed to a department, intake windows running. It does "
     "not wait for a worker; the workflow takes over from the recorded intake. Send an "
-    "`Idempotency-Key` header (or a `client_reference`, deduplicated per channel) so that a "
+    "`Idempotency-Key` header (or a `client_reference`; both are the caller's own: another "
+    "user's same key is another case) so that a "
     "retried request returns the same case instead of opening a second one: 201 the first "
     "time, 200 on replays, 409 when the key comes back with a different body. Complaints "
     "need `category` and `severity`.",
@@ -206,11 +208,12 @@ async def create_case(
         await require_existing(engine, {"outage_id": ("outage", body.outage_id)})
     if body.appeal_of:
         await require_existing(engine, {"appeal_of": ("case", body.appeal_of)})
-    key = idempotency_key or (
-        f"{body.channel.value}:{body.client_reference}" if body.client_reference else None
-    )
     case_id, replay = await _case_id_for(
-        engine, numbers, key, body, from_header=bool(idempotency_key)
+        engine,
+        numbers,
+        intake_key(user, idempotency_key, body.client_reference),
+        body,
+        from_header=bool(idempotency_key),
     )
     inp = case_input(body, case_id, user, settings)
     # Routed and planned here, with the same policy functions the workflow would use, so the
@@ -223,6 +226,10 @@ async def create_case(
     state = None if replay else await _file(engine, temporal, settings, spec, record, inp)
     if state is None:
         state = await _existing(engine, temporal, settings, spec, record, inp)
+    if replay:
+        # A replay reads the case as it is now: the same checks and audit as a GET.
+        check_can_read(user, state)
+        await audit_read(engine, user, case_id, "POST /api/v1/cases (replayed key)")
     response.status_code = status.HTTP_200_OK if replay else status.HTTP_201_CREATED
     response.headers["Location"] = f"/api/v1/cases/{case_id}"
     return case_view(state, Role(user.role), book)
@@ -242,6 +249,16 @@ def check_received_at(received_at: datetime | None, settings) -> None:
             f"received_at is more than {settings.max_received_days} days ago; file it with the "
             "date it reached us and say when the customer wrote in the description",
         )
+
+
+def intake_key(user: User, header: str | None, client_reference: str | None) -> str | None:
+    """The caller's own key: the same Idempotency-Key or client_reference from another caller
+    (another channel, another department's agent) is another case, never this one."""
+    if header:
+        return f"key:{user.id}:{header}"
+    if client_reference:
+        return f"ref:{user.id}:{client_reference}"
+    return None
 
 
 def case_input(body: CaseCreate, case_id: str, user: User, settings) -> CaseInput:
@@ -372,14 +389,18 @@ async def _discard_start(start: WithStartWorkflowOperation) -> None:
     summary="A case's current state",
     description="From the read model (PostgreSQL), as of the case's last transition; "
     "`remaining_seconds` is computed at the time of the request. Agents read only their "
-    "department's cases; intake channels see personal data masked.",
+    "department's cases; an intake channel reads only the cases it filed (404 for others) and "
+    "sees personal data masked.",
 )
 async def get_case(case_id: str, user: UserDep, engine: EngineDep, book: BookDep) -> CaseView:
     state = await load_state(engine, case_id)
     check_can_read(user, state)
-    if Role(user.role) in UNMASKED_ROLES:
-        await record_access(engine, case_id, user.id, user.role, "GET /api/v1/cases/{id}")
+    await audit_read(engine, user, case_id, "GET /api/v1/cases/{id}")
     return case_view(state, Role(user.role), book)
+
+
+TIMELINE_LIMIT = 100
+TIMELINE_MAX = 500
 
 
 @router.get(
@@ -416,58 +437,77 @@ async def get_appealed_case(case_id: str, user: UserDep, engine: EngineDep) -> L
 @router.get(
     "/{case_id}/timeline",
     response_model=list[TimelineEvent],
-    summary="The case's audit trail",
-    description="Every transition, window, pause, warning, breach and escalation, in order.",
+    summary="The case's audit trail, a page at a time",
+    description="Every transition, window, pause, warning, breach and escalation, in order of "
+    f"`seq`, at most `limit` events (default {TIMELINE_LIMIT}, at most {TIMELINE_MAX}) after "
+    "the event numbered `after` (default 0: from the start). A full page carries a `Link` "
+    'header with `rel="next"` to the following page; the next `after` is the last `seq` '
+    "shown. Intake channels see personal data masked in summaries and event data.",
 )
-async def get_timeline(case_id: str, user: UserDep, engine: EngineDep) -> list[TimelineEvent]:
+async def get_timeline(
+    case_id: str,
+    request: Request,
+    response: Response,
+    user: UserDep,
+    engine: EngineDep,
+    after: Annotated[int, Query(ge=0, le=2**31 - 1, description="Last seq seen")] = 0,
+    limit: Annotated[int, Query(ge=1, le=TIMELINE_MAX)] = TIMELINE_LIMIT,
+) -> list[TimelineEvent]:
     state = await load_state(engine, case_id)
     check_can_read(user, state)
     async with engine.connect() as conn:
         rows = (
             await conn.execute(
                 select(CaseEventRow)
-                .where(CaseEventRow.case_id == case_id)
+                .where(CaseEventRow.case_id == case_id, CaseEventRow.seq > after)
                 .order_by(CaseEventRow.seq)
+                .limit(limit)
             )
         ).all()
-    return [TimelineEvent.model_validate(r._mapping) for r in rows]
+    events = [TimelineEvent.model_validate(r._mapping) for r in rows]
+    if len(events) == limit:
+        url = request.url.include_query_params(after=events[-1].seq, limit=limit)
+        response.headers["Link"] = f'<{url.path}?{url.query}>; rel="next"'
+    if is_masked(user):
+        scrub = Scrubber(state)
+        return [TimelineEvent.model_validate(scrub.tree(e.model_dump())) for e in events]
+    await audit_read(engine, user, case_id, "GET /api/v1/cases/{id}/timeline")
+    return events
 
 
-async def case_runs(temporal, case_id: str) -> list:
-    """Every run of the case Temporal still retains, oldest first (a case continues as new
-    before its history nears Temporal's limits; all runs share the case id)."""
-    query = f"WorkflowId = '{case_id.replace(chr(39), '')}'"
-    runs = [run async for run in temporal.list_workflows(query)]
-    return sorted(runs, key=lambda r: r.start_time)
+HISTORY_LIMIT = 100
+HISTORY_MAX = 250
 
 
 @router.get(
     "/{case_id}/history",
-    summary="Temporal's event history of the case, every run (supervisors)",
+    response_model=HistoryPage,
+    summary="Temporal's event history of the case, a page at a time (supervisors)",
     description="The workflow's event history as Temporal's JSON (payloads as stored: "
-    "encrypted when payload keys are configured), one entry per run Temporal still retains: "
-    "a case continues as new before its history nears Temporal's limits, and closed runs are "
-    "kept for the namespace's retention period (the audit trail at `/timeline` keeps the "
-    "whole case). Supervisors and admins only.",
+    "encrypted when payload keys are configured). A case continues as new before its history "
+    "nears Temporal's limits, so it has one or more runs (`run_ids`, oldest first; closed runs "
+    "are kept for the namespace's retention period, the audit trail at `/timeline` keeps the "
+    "whole case). A page holds up to `limit` events (default "
+    f"{HISTORY_LIMIT}, at most {HISTORY_MAX}) of one run, in `runs[0]`; pass `next_cursor` as "
+    "`cursor` for the next page, which moves on to the next run when one ends; null when "
+    "there is no more. Supervisors and admins only; every page read is in the personal-data "
+    "access log.",
 )
 async def get_history(
-    case_id: str, user: UserDep, engine: EngineDep, temporal: TemporalDep
-) -> dict:
+    case_id: str,
+    user: UserDep,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    cursor: Annotated[
+        str | None, Query(max_length=4096, pattern=r"^[A-Za-z0-9_-]+$", description="From a page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=HISTORY_MAX)] = HISTORY_LIMIT,
+) -> HistoryPage:
     require_role(user, HISTORY_ROLES, "read the Temporal history")
     await load_state(engine, case_id)
-    runs = []
-    for run in await case_runs(temporal, case_id):
-        history = await temporal.get_workflow_handle(case_id, run_id=run.run_id).fetch_history()
-        runs.append(
-            {
-                "run_id": run.run_id,
-                "status": run.status.name if run.status else None,
-                "start_time": run.start_time.isoformat(),
-                "close_time": run.close_time.isoformat() if run.close_time else None,
-                "history": history.to_json_dict(),
-            }
-        )
-    return {"case_id": case_id, "runs": runs}
+    page = await history_page(temporal, case_id, cursor, limit)
+    await audit_read(engine, user, case_id, "GET /api/v1/cases/{id}/history")
+    return page
 
 
 @router.get(
@@ -476,7 +516,9 @@ async def get_history(
     summary="List and filter cases (read model)",
     description="From PostgreSQL only (no Temporal call per case). Breached cases first, then "
     "by the next deadline (none last). `overdue` = breached or a deadline already passed. "
-    "Agents see only their department's cases.",
+    "Agents see only their department's cases, intake channels only the cases they filed. "
+    "Summaries carry no personal data (no name, phone or text), so listing is not in the "
+    "personal-data access log.",
 )
 async def list_cases(
     user: UserDep,
@@ -493,6 +535,8 @@ async def list_cases(
 ) -> CaseList:
     now = datetime.now(UTC)
     conditions = []
+    if user.role == Role.CHANNEL.value:
+        conditions.append(user.id == FILED_BY)  # a channel lists only what it filed
     if user.role == Role.AGENT.value:
         if department and department != user.department:
             raise HTTPException(

@@ -1,17 +1,57 @@
 """Temporal's remote codec protocol, so an authorised supervisor's Temporal UI (or CLI) can read
-the encrypted payloads: POST /codec/decode and /codec/encode with {"payloads": [...]}."""
+the encrypted payloads: POST /codec/decode and /codec/encode with {"payloads": [...]}.
+
+Every decode is an unmasked read of whatever cases the payloads belong to, so it is written to
+the personal-data access log. Errors answer in plain words: exception texts (which may quote
+the input) never reach the response.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+import binascii
+import json
+import logging
+from typing import Annotated
+
+from cryptography.exceptions import InvalidTag
+from fastapi import APIRouter, HTTPException, status
 from google.protobuf.json_format import MessageToDict, ParseDict
+from google.protobuf.json_format import ParseError as JsonParseError
+from google.protobuf.message import DecodeError
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio.api.common.v1 import Payload
 
-from api.deps import SettingsDep, UserDep, require_role
-from caseflow.codec import EncryptionCodec, parse_keys
+from api.deps import EngineDep, SettingsDep, UserDep, require_role
+from caseflow.codec import EncryptionCodec, KeyError_, parse_keys
 from caseflow.domain import SUPERVISORS
+from caseflow.pii import record_access
 
 router = APIRouter(prefix="/codec", tags=["codec"])
+log = logging.getLogger("caseflow.api.codec")
+
+# Standard or URL-safe base64, padded or not: what protobuf's JSON mapping accepts for bytes.
+BASE64 = r"^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$"
+Base64 = Annotated[str, Field(pattern=BASE64, max_length=4 * 1024 * 1024)]
+MAX_PAYLOADS = 100
+UNKNOWN_CASE = "-"  # access-log case id when no decoded payload names its case
+
+
+class PayloadJson(BaseModel):
+    """One payload in Temporal's JSON: metadata values and data are base64."""
+
+    model_config = ConfigDict(extra="forbid")
+    metadata: dict[Annotated[str, Field(max_length=200)], Base64] = Field(default_factory=dict)
+    data: Base64 = ""
+
+
+class Payloads(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"payloads": [{"metadata": {"encoding": "anNvbi9wbGFpbg=="}}]}]
+        },
+    )
+    payloads: list[PayloadJson] = Field(max_length=MAX_PAYLOADS)
 
 
 def _codec(settings) -> EncryptionCodec:
@@ -20,30 +60,71 @@ def _codec(settings) -> EncryptionCodec:
     return EncryptionCodec(parse_keys(settings.payload_keys))
 
 
-async def _payloads(request: Request) -> list[Payload]:
+def _parse(body: Payloads) -> list[Payload]:
     try:
-        body = await request.json()
-        return [ParseDict(p, Payload()) for p in body.get("payloads", [])]
-    except Exception as exc:  # noqa: BLE001 - any malformed body is the client's error
+        return [ParseDict(p.model_dump(), Payload()) for p in body.payloads]
+    except (JsonParseError, binascii.Error, ValueError):
         raise HTTPException(
-            422, f'expected {{"payloads": [...]}} in Temporal\'s JSON: {exc}'
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "a payload is not valid base64 in Temporal's JSON",
         ) from None
 
 
-def _reply(payloads: list[Payload]) -> dict:
-    return {"payloads": [MessageToDict(p) for p in payloads]}
+def _reply(payloads: list[Payload]) -> Payloads:
+    return Payloads.model_validate({"payloads": [MessageToDict(p) for p in payloads]})
 
 
-@router.post("/decode", summary="Decrypt payloads for the Temporal UI (supervisors)")
-async def decode(request: Request, user: UserDep, settings: SettingsDep) -> dict:
+def _case_ids(payloads: list[Payload]) -> set[str]:
+    """The cases decoded payloads belong to, where their JSON names one (a workflow's input,
+    a state); action arguments do not, and are logged against no case."""
+    found = set()
+    for p in payloads:
+        try:
+            value = json.loads(p.data)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            state = value.get("state") if isinstance(value.get("state"), dict) else {}
+            case_id = value.get("case_id") or state.get("case_id")
+            if isinstance(case_id, str) and case_id:
+                found.add(case_id[:40])
+    return found
+
+
+@router.post(
+    "/decode",
+    response_model=Payloads,
+    summary="Decrypt payloads for the Temporal UI (supervisors)",
+    description="422 in plain words when a payload's ciphertext does not authenticate "
+    "(tampered, truncated or encrypted with another key of the same id), names a key this "
+    "service does not have, or is not Temporal's JSON. Every decode is written to the "
+    "personal-data access log.",
+)
+async def decode(body: Payloads, user: UserDep, settings: SettingsDep, engine: EngineDep):
     require_role(user, SUPERVISORS, "decode case payloads")
+    codec = _codec(settings)
     try:
-        return _reply(await _codec(settings).decode(await _payloads(request)))
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        decoded = await codec.decode(_parse(body))
+    except KeyError_:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "a payload is encrypted with a key this service does not have",
+        ) from None
+    except (InvalidTag, DecodeError, ValueError):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "a payload does not decrypt: its ciphertext is tampered, truncated or not ours",
+        ) from None
+    for case_id in sorted(_case_ids(decoded)) or [UNKNOWN_CASE]:
+        await record_access(engine, case_id, user.id, user.role, "POST /codec/decode")
+    return _reply(decoded)
 
 
-@router.post("/encode", summary="Encrypt payloads (for tools that send to Temporal)")
-async def encode(request: Request, user: UserDep, settings: SettingsDep) -> dict:
+@router.post(
+    "/encode",
+    response_model=Payloads,
+    summary="Encrypt payloads (for tools that send to Temporal)",
+)
+async def encode(body: Payloads, user: UserDep, settings: SettingsDep):
     require_role(user, SUPERVISORS, "encode case payloads")
-    return _reply(await _codec(settings).encode(await _payloads(request)))
+    return _reply(await _codec(settings).encode(_parse(body)))

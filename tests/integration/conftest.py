@@ -24,7 +24,9 @@ from api.main import create_app
 from caseflow import search_attributes as sa
 from caseflow.binaries import installed_binary
 from caseflow.codec import new_key_setting
+from caseflow.db.models import User
 from caseflow.policy import PACKAGED_DIR, PolicyBook
+from caseflow.security import hash_token, new_token
 from caseflow.settings import Settings
 from caseflow.temporal import DATA_CONVERTER, connect
 from worker import build_worker
@@ -127,6 +129,11 @@ async def serve_stack(
         schedules=False,
         temporal_ui_url=None,
         auth_cache_seconds=1.0,  # short, so a test can watch a deactivation take effect
+        # Many tests act fast as one demo user (3 000 notes on one case): this stack's limits
+        # are out of their way; the limits themselves are tested on `strict_api`.
+        rate_limit_actions=1_000_000,
+        rate_limit_auth_failures=1_000_000,
+        max_notes_per_case=10_000,
     )
     # The worker connects exactly as production does (same converter, same payload codec).
     worker_client = await connect(settings)
@@ -177,6 +184,66 @@ async def ladder_stack(temporal_env, db_engine, pg_url, policy_dir):
     live on its task queue, and any later request touching them needs a worker there."""
     async with serve_stack(temporal_env, pg_url, db_engine, policy_dir, FAST_LADDER_VERSION) as s:
         yield s
+
+
+@asynccontextmanager
+async def serve_api(settings: Settings) -> AsyncIterator[str]:
+    """One more API replica (no worker of its own) with `settings`; yields its base URL."""
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(STARTUP_TIMEOUT_S):
+            while not server.started:
+                assert not task.done(), "the API failed to start (see its log above)"
+                await asyncio.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+STRICT_LIMITS = {
+    "rate_limit_actions": 20,
+    "rate_limit_actions_window": 60,
+    "rate_limit_auth_failures": 10,
+    "rate_limit_auth_window": 4,
+    "max_notes_per_case": 5,
+}
+
+
+@pytest_asyncio.fixture(scope="session")
+async def strict_api(stack):
+    """A second API replica in front of the shared stack's worker, with small limits. Its
+    counters are in the same PostgreSQL as the first replica's: limits hold across replicas.
+    Tests on it act as users of their own (`new_user`), so other tests' traffic as the demo
+    users does not count against them."""
+    settings = stack["settings"].model_copy(update=STRICT_LIMITS)
+    async with serve_api(settings) as base:
+        yield {**stack, "base": base, "settings": settings}
+
+
+async def new_user(engine, role: str, department: str | None = None) -> tuple[str, str]:
+    """A fresh active user; returns (id, token)."""
+    token = new_token()
+    user_id = f"{role}.{uuid.uuid4().hex[:8]}"
+    async with engine.begin() as conn:
+        await conn.execute(
+            User.__table__.insert().values(
+                id=user_id,
+                name=user_id,
+                role=role,
+                department=department,
+                token_hash=hash_token(token),
+                active=True,
+                on_duty=False,
+            )
+        )
+    return user_id, token
 
 
 @pytest_asyncio.fixture
