@@ -152,6 +152,9 @@ class Policy(BaseModel):
     default_department: str = "customer_service"  # cases routed by nothing above
     ladder: list[LadderRow] = Field(min_length=1)
     windows: list[WindowRow] = Field(min_length=1)
+    # A complaint by the same phone in the same category within this many days of an earlier
+    # one is a repeat complaint (重复投诉): linked to it at intake and counted in the reports.
+    repeat_window_days: int = Field(default=30, ge=1, le=365)
 
     @field_validator("timezone")
     @classmethod

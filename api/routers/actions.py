@@ -61,7 +61,7 @@ def _make_route(rule: ActionRule):
                 status.HTTP_409_CONFLICT,
                 f"action '{rule.name}' does not apply to {summary.case_type.value} cases",
             )
-        await require_existing(engine, _named(rule, body))
+        await require_existing(engine, _named(rule, body), case_id)
         message = rule.message(actor=actor_of(user), **dict(body))
         handle = temporal.get_workflow_handle(case_id)
         try:

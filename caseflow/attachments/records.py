@@ -64,6 +64,7 @@ class AttachmentRecords:
             uploaded_by=uploaded_by,
             uploaded_role=uploaded_role,
             uploaded_at=datetime.now(UTC),
+            erased_at=None,
         )
         await self.blobs.put(attachment_id, data, content_type)
         async with self.engine.begin() as conn:

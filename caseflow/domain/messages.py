@@ -4,13 +4,20 @@
 action's request body from the other fields (see caseflow.domain.fields for the markers).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
 from caseflow.domain.enums import Category, Channel, CustomerTier, Satisfaction, Severity, Urgency
 from caseflow.domain.fields import Doc, Ref, Short
 from caseflow.domain.state import Actor
+
+# Evidence files (000 §2.3, 001 §6.3.2) by id: uploaded to the case first, never their bytes.
+Attachments = Annotated[
+    list[str],
+    Ref("attachment"),
+    Doc("Ids of files uploaded to this case (POST /cases/{case_id}/attachments)", []),
+]
 
 
 @dataclass
@@ -24,6 +31,7 @@ class AcceptAction:
 class NoteAction:
     actor: Actor
     text: Annotated[str, Doc("The note", "Called the customer back; waiting for billing")]
+    attachments: Attachments = field(default_factory=list)
 
 
 @dataclass
@@ -70,6 +78,7 @@ class ResolveAction:
     result: Annotated[str, Doc("What was done for the customer", "Refunded 30 yuan")]
     process: Annotated[str, Doc("How it was handled", "Checked the billing records")]
     evidence: Annotated[str, Doc("Evidence (标准 §6.3.2)")] = ""
+    attachments: Attachments = field(default_factory=list)
 
 
 @dataclass
@@ -81,6 +90,7 @@ class FeedbackAction:
     channel: Annotated[
         Channel | None, Doc("Default: the reply channel the customer asked for / used")
     ] = None
+    attachments: Attachments = field(default_factory=list)
 
 
 @dataclass
