@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from api.deps import EngineDep, SettingsDep, UserDep
 from api.routers.cases import check_can_read, load_state
-from caseflow.attachments import AttachmentRecords, UnsupportedType, sniff
+from api.schemas import ErrorBody
+from caseflow.attachments import ALLOWED_TYPES, AttachmentRecords, UnsupportedType, sniff
 from caseflow.db.models import Attachment, User
 from caseflow.domain import CaseState, Phase, Role
 from caseflow.pii import UNMASKED_ROLES, record_access
@@ -79,6 +80,7 @@ async def _read_capped(upload: UploadFile, limit: int) -> bytes:
     "judged by the bytes (415 otherwise, whatever the name says); 413 over the size cap; 409 "
     "on an archived case. Answers with the attachment's id, to name in an action's "
     "`attachments`.",
+    responses={415: {"model": ErrorBody, "description": "Not an accepted file type"}},
 )
 async def upload_attachment(
     case_id: str,
@@ -130,7 +132,11 @@ async def list_attachments(
     description="The file as uploaded. 404 for a file of another case (or, for an intake "
     "channel, one it did not upload); 410 once retention or an erasure removed it. Staff "
     "downloads are written to the personal-data access log.",
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    response_class=Response,
+    responses={
+        200: {"content": {mime: {} for mime in ALLOWED_TYPES}, "description": "The file"},
+        410: {"model": ErrorBody, "description": "Erased by retention or on request"},
+    },
 )
 async def download_attachment(
     case_id: str, attachment_id: str, request: Request, user: UserDep, engine: EngineDep

@@ -109,7 +109,8 @@ class ErasureView(BaseModel):
     "phone with its snapshot, audit trail, notifications, attachments' records and "
     "termination records) and `attachments/<id>-<name>` with the files. Written to the "
     "personal-data access log for each case.",
-    responses={200: {"content": {"application/zip": {}}}},
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}, "description": "The archive"}},
 )
 async def export(
     body: ExportRequest, request: Request, user: UserDep, engine: EngineDep

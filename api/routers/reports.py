@@ -54,7 +54,12 @@ async def get_report(
     return report_json(await _report(period, user, engine, settings, book))
 
 
-@router.get(".xlsx", summary="The report as an Excel workbook with Chinese headers")
+@router.get(
+    ".xlsx",
+    summary="The report as an Excel workbook with Chinese headers",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "The workbook"}},
+)
 async def get_report_xlsx(
     period: Period, user: UserDep, engine: EngineDep, settings: SettingsDep, book: BookDep
 ) -> Response:
@@ -66,7 +71,12 @@ async def get_report_xlsx(
     )
 
 
-@router.get(".csv", summary="The report as CSV (UTF-8)")
+@router.get(
+    ".csv",
+    summary="The report as CSV (UTF-8)",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The CSV"}},
+)
 async def get_report_csv(
     period: Period,
     user: UserDep,
