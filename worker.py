@@ -21,6 +21,7 @@ from activities.cases import CaseActivities, Provisioning
 from activities.clock import ClockActivities
 from activities.maintenance import MaintenanceActivities
 from activities.records import RecordActivities
+from caseflow.attachments import build_blob_store
 from caseflow.case_numbers import CaseNumbers
 from caseflow.db import make_engine
 from caseflow.health_server import start_health_server
@@ -28,7 +29,7 @@ from caseflow.logging import setup_logging
 from caseflow.notify.delivery import start_delivery_task
 from caseflow.policy import PolicyBook, PolicyError, get_policy_book
 from caseflow.provisioning import PostgresProvisioning
-from caseflow.readmodel.maintenance import MonthlyReports, Retention
+from caseflow.readmodel.maintenance import Retention, StatisticsReports
 from caseflow.readmodel.queries import OutageQueries
 from caseflow.readmodel.writes import ReadModelWriter
 from caseflow.settings import Settings, get_settings
@@ -55,6 +56,7 @@ def build_worker(
     task_queue: str,
     book: PolicyBook | None = None,
     provisioning: Provisioning | None = None,
+    settings: Settings | None = None,
     **options,
 ) -> Worker:
     """A worker with every workflow and activity registered (also used by the tests)."""
@@ -67,7 +69,11 @@ def build_worker(
         provisioning or PostgresProvisioning(engine),
         OutageQueries(engine),
     )
-    maintenance = MaintenanceActivities(MonthlyReports(engine, timezone), Retention(engine))
+    settings = settings or get_settings()
+    maintenance = MaintenanceActivities(
+        StatisticsReports(engine, timezone, settings.customer_base, settings.customer_base_months),
+        Retention(engine, timezone, build_blob_store(settings, engine)),
+    )
     return Worker(
         client,
         task_queue=task_queue,
@@ -82,6 +88,7 @@ def build_worker(
             cases.terminate_services,
             cases.outage_status,
             maintenance.generate_monthly_report,
+            maintenance.generate_quarterly_report,
             maintenance.anonymise_expired,
         ],
         # Activities are async: they run on the event loop, no thread pool needed.
@@ -101,7 +108,7 @@ async def run_worker(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     if settings.schedules:
         await ensure_schedules(client, settings, book.active.timezone)
-    worker = build_worker(client, engine, settings.task_queue, book)
+    worker = build_worker(client, engine, settings.task_queue, book, settings=settings)
     # The outbox is delivered next to the worker; several workers share it safely.
     delivery = start_delivery_task(engine, timezone=book.active.timezone)
     # GET /healthz for liveness probes: 200 while the worker polls and the outbox is delivered.

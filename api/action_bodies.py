@@ -4,7 +4,8 @@ An action's body is its message dataclass minus `actor` (who acts always comes f
 token, never from the body). Field types carry over; `str` fields are free text capped at
 MAX_TEXT (required ones must not be empty), or identifiers where a `Short` marker says so;
 `Doc` markers become descriptions and examples; `Ref` markers name what the API must find
-before it sends the action (a department, a user, an outage).
+before it sends the action (a department, a user, an outage, the case's own attachments).
+A field with a dataclass `default_factory` keeps it (an omitted list is an empty list).
 """
 
 from __future__ import annotations
@@ -67,7 +68,12 @@ def _is_text(base: Any) -> bool:
     )
 
 
-def _field(base: Any, meta: list[Any], required: bool, default: Any) -> tuple[Any, Any]:
+MAX_LIST_ITEMS = 20  # e.g. attachment ids on one action
+
+
+def _field(
+    base: Any, meta: list[Any], required: bool, default: Any, factory: Any = None
+) -> tuple[Any, Any]:
     doc = next((m for m in meta if isinstance(m, Doc)), None)
     short = next((m for m in meta if isinstance(m, Short)), None)
     kwargs: dict[str, Any] = {}
@@ -80,8 +86,12 @@ def _field(base: Any, meta: list[Any], required: bool, default: Any) -> tuple[An
         kwargs["max_length"] = short.max_length if short else MAX_TEXT
         if required:
             kwargs["min_length"] = 1
+    if typing.get_origin(base) is list:
+        kwargs["max_length"] = MAX_LIST_ITEMS
     if base is datetime:
         base = AwareDatetime  # a time must say its zone
+    if factory is not None:  # a dataclass default_factory: a fresh value, never None
+        return base, Field(default_factory=factory, **kwargs)
     return base, Field(... if required else default, **kwargs)
 
 
@@ -124,7 +134,8 @@ def _body_model(name: str) -> type[Body]:
         base, meta = _markers(hints[f.name])
         required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         default = None if f.default is dataclasses.MISSING else f.default
-        fields[f.name] = _field(base, meta, required, default)
+        factory = None if f.default_factory is dataclasses.MISSING else f.default_factory
+        fields[f.name] = _field(base, meta, required, default, factory)
         doc = next((m for m in meta if isinstance(m, Doc)), None)
         if doc is not None and doc.example is not None:
             example[f.name] = doc.example

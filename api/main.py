@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -16,8 +17,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import install_error_handlers
 from api.openapi import install_openapi
 from api.ratelimit import RateLimiter
-from api.routers import actions, cases, codec, docs, health, me, metrics, pages, policy
+from api.routers import (
+    actions,
+    attachments,
+    cases,
+    codec,
+    docs,
+    health,
+    me,
+    metrics,
+    pages,
+    personal_data,
+    policy,
+    reports,
+)
 from api.schemas import ERROR_RESPONSES
+from caseflow.attachments import build_blob_store
 from caseflow.case_numbers import CaseNumberBlock
 from caseflow.db import make_engine
 from caseflow.logging import setup_logging
@@ -28,6 +43,7 @@ from caseflow.temporal import connect
 
 log = logging.getLogger("caseflow.api")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+UPLOAD_PATHS = re.compile(r"/api/v1/cases/[^/]+/attachments")
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -42,21 +58,28 @@ class BodyLimit:
     """Refuse request bodies over the limit with 413 before they are parsed (or reach a
     workflow), whether or not the client declared a Content-Length; and NUL in the URL."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, uploads: re.Pattern | None = None, upload_bytes: int = 0
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_bytes = max_bytes
+        self.uploads = uploads  # paths that take files: their own, larger cap
+        self.upload_bytes = upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = self.uploads is not None and scope.get("method") == "POST"
+        upload = upload and self.uploads.fullmatch(scope.get("path", "")) is not None
+        max_bytes = self.upload_bytes if upload else self.default_bytes
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
             # NUL cannot be stored or matched in PostgreSQL text: refuse it as invalid input.
             await _reply(send, 422, "invalid request: NUL character in the URL")
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _reply(send, 413, BodyTooLarge(self.max_bytes).detail)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await _reply(send, 413, BodyTooLarge(max_bytes).detail)
             return
         seen = 0
 
@@ -66,8 +89,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if seen > max_bytes:
+                    raise BodyTooLarge(max_bytes)
             return message
 
         try:
@@ -110,6 +133,7 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
         )
         app.state.token_cache = TokenCache(settings.auth_cache_seconds)
         app.state.limiter = RateLimiter(app.state.engine)
+        app.state.blobs = build_blob_store(settings, app.state.engine)
         try:
             app.state.temporal = await connect(settings)
         except RuntimeError as exc:
@@ -152,7 +176,16 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
     )
     install_error_handlers(app)
     install_openapi(app)
-    for router in (cases.router, actions.router, policy.router, me.router):
+    for router in (
+        personal_data.search_router,  # before cases: /cases/search is not a case id
+        cases.router,
+        actions.router,
+        attachments.router,
+        reports.router,
+        personal_data.router,
+        policy.router,
+        me.router,
+    ):
         app.include_router(router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(codec.router, responses=ERROR_RESPONSES)
     if settings.temporal_ui_url:
@@ -170,7 +203,13 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(docs.router)
     app.mount(docs.ASSETS_URL, docs.assets(), name="docs-assets")
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        uploads=UPLOAD_PATHS,
+        # the file plus its multipart envelope; the route checks the file itself exactly
+        upload_bytes=settings.attachment_max_bytes + 64 * 1024,
+    )
     return app
 
 

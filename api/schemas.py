@@ -272,6 +272,11 @@ class CaseView(BaseModel):
     fulfilment: Fulfilment | None = Field(description="Service requests")
     outage: OutageRecord | None = Field(description="Outages")
     links: dict[str, str]
+    repeat_of: str | None = Field(
+        default=None,
+        description="A repeat complaint (重复投诉): the earlier complaint by the same customer "
+        "in the same category within the policy's repeat window",
+    )
     policy_version: str
     run: int = Field(description="Which Temporal run holds the case (continue-as-new counts up)")
     opened_at: datetime
@@ -371,6 +376,7 @@ def case_view(
         fulfilment=state.fulfilment,
         outage=state.outage,
         links=state.links,
+        repeat_of=state.links.get("repeat_of"),
         policy_version=state.policy_version,
         run=state.run,
         opened_at=state.opened_at,

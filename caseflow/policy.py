@@ -181,6 +181,9 @@ class Policy(BaseModel):
     # Satisfaction callbacks that reach nobody before a case closes as unreachable.
     callback_attempts: int = Field(default=3, ge=1, le=10)
     conflicts: list[Conflict] = Field(default_factory=list)
+    # A complaint by the same phone in the same category within this many days of an earlier
+    # one is a repeat complaint (重复投诉): linked to it at intake and counted in the reports.
+    repeat_window_days: int = Field(default=30, ge=1, le=365)
 
     @field_validator("timezone")
     @classmethod

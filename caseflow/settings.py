@@ -48,10 +48,27 @@ class Settings(BaseSettings):
     history_max_bytes: int = Field(default=3 * 1024 * 1024, ge=32 * 1024, le=40 * 1024 * 1024)
     history_max_updates: int = Field(default=1000, ge=5, le=1800)
 
-    # Records are kept at least 3 years (规范 §4.2), then anonymised by a Temporal Schedule.
-    retention_days: int = Field(default=3 * 365, ge=1)
+    # Records are kept at least 3 years (000 §4.2; complaint files at least 2, 附件一 §7.3),
+    # counted in calendar years in the policy's zone, then anonymised by a Temporal Schedule.
+    retention_years: int = Field(default=3, ge=3, le=30)
     # Create the report and retention Schedules when the worker starts.
     schedules: bool = True
+
+    # Customers served, for the complaint rate per 10 000 customers: one number for every
+    # month, and per month where it changed ({"2026-11": 1250000}). Unset: no rate is shown.
+    customer_base: int | None = Field(default=None, ge=1)
+    customer_base_months: dict[str, int] = Field(default_factory=dict)
+
+    # Evidence files (caseflow/attachments): largest accepted upload, and where the bytes live:
+    # "postgres" (the read model's database) or "s3" (an S3-compatible bucket, below).
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
+    attachment_store: str = Field(default="postgres", pattern="^(postgres|s3)$")
+    attachment_s3_bucket: str | None = None
+    attachment_s3_endpoint: str | None = None  # e.g. https://oss-cn-shanghai.aliyuncs.com
+    attachment_s3_region: str | None = None
+    attachment_s3_prefix: str = ""  # e.g. "caseflow/attachments/"
+    attachment_s3_access_key_id: str | None = None
+    attachment_s3_secret_access_key: str | None = Field(default=None, repr=False)
 
     # host:port where the worker exposes the Temporal SDK's Prometheus metrics (None = off).
     worker_metrics_address: str | None = None

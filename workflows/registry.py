@@ -9,7 +9,11 @@ from workflows.appeal import AppealWorkflow
 from workflows.complaint import ComplaintWorkflow
 from workflows.fault import FaultWorkflow
 from workflows.inquiry import InquiryWorkflow
-from workflows.maintenance import MonthlyReportWorkflow, RetentionWorkflow
+from workflows.maintenance import (
+    MonthlyReportWorkflow,
+    QuarterlyReportWorkflow,
+    RetentionWorkflow,
+)
 from workflows.outage import OutageWorkflow
 from workflows.service_request import ServiceRequestWorkflow
 from workflows.unsubscribe import UnsubscribeWorkflow
@@ -29,4 +33,4 @@ _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 WORKFLOWS: dict[CaseType, type] = {t: _BY_NAME[s.workflow] for t, s in CASE_TYPES.items()}
 
 # Everything the worker runs: the case workflows plus the scheduled housekeeping.
-ALL_WORKFLOWS = [*_CLASSES, MonthlyReportWorkflow, RetentionWorkflow]
+ALL_WORKFLOWS = [*_CLASSES, MonthlyReportWorkflow, QuarterlyReportWorkflow, RetentionWorkflow]

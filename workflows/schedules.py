@@ -18,12 +18,15 @@ from caseflow.settings import Settings
 from workflows.maintenance import (
     MonthlyReportInput,
     MonthlyReportWorkflow,
+    QuarterlyReportInput,
+    QuarterlyReportWorkflow,
     RetentionInput,
     RetentionWorkflow,
 )
 
 log = logging.getLogger(__name__)
 MONTHLY_REPORT_ID = "caseflow-monthly-report"
+QUARTERLY_REPORT_ID = "caseflow-quarterly-report"
 RETENTION_ID = "caseflow-retention"
 
 
@@ -51,11 +54,32 @@ async def ensure_schedules(client: Client, settings: Settings, timezone: str) ->
                 time_zone_name=tz,
             ),
         ),
+        # 02:00 on the 1st of January, April, July and October: last quarter's statistics.
+        QUARTERLY_REPORT_ID: Schedule(
+            action=ScheduleActionStartWorkflow(
+                QuarterlyReportWorkflow.run,
+                QuarterlyReportInput(),
+                id=f"{QUARTERLY_REPORT_ID}-run",
+                task_queue=settings.task_queue,
+            ),
+            spec=ScheduleSpec(
+                calendars=[
+                    ScheduleCalendarSpec(
+                        month=[ScheduleRange(1, 10, 3)],
+                        day_of_month=[ScheduleRange(1)],
+                        hour=[ScheduleRange(2)],
+                        minute=[ScheduleRange(0)],
+                        second=[ScheduleRange(0)],
+                    )
+                ],
+                time_zone_name=tz,
+            ),
+        ),
         # 03:00 every day: anonymise what passed the retention period.
         RETENTION_ID: Schedule(
             action=ScheduleActionStartWorkflow(
                 RetentionWorkflow.run,
-                RetentionInput(settings.retention_days),
+                RetentionInput(years=settings.retention_years),
                 id=f"{RETENTION_ID}-run",
                 task_queue=settings.task_queue,
             ),

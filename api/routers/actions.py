@@ -84,7 +84,7 @@ def _make_route(rule: ActionRule):
                 status.HTTP_409_CONFLICT,
                 f"action '{rule.name}' does not apply to {summary.case_type.value} cases",
             )
-        await require_existing(engine, _named(rule, body))
+        await require_existing(engine, _named(rule, body), case_id)
         if rule.name == "note":
             await require_room_for_a_note(engine, case_id, settings.max_notes_per_case)
         if rule.name == "assign":

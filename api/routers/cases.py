@@ -68,6 +68,7 @@ from caseflow.domain.case_types import CASE_TYPES, CaseTypeSpec
 from caseflow.domain.deadlines import next_deadline
 from caseflow.intake import intake_record, plan_intake
 from caseflow.policy import PolicyError
+from caseflow.readmodel.customers import earlier_complaint
 from caseflow.readmodel.writes import write_transition
 from caseflow.search_attributes import initial_search_attributes
 
@@ -216,6 +217,7 @@ async def create_case(
         from_header=bool(idempotency_key),
     )
     inp = case_input(body, case_id, user, settings)
+    await link_repeat(engine, book, inp)
     # Routed and planned here, with the same policy functions the workflow would use, so the
     # answer does not wait for a worker; the workflow adopts the plan from its input.
     try:
@@ -259,6 +261,24 @@ def intake_key(user: User, header: str | None, client_reference: str | None) -> 
     if client_reference:
         return f"ref:{user.id}:{client_reference}"
     return None
+
+
+async def link_repeat(engine, book, inp: CaseInput) -> None:
+    """A complaint repeating one from the same phone in the same category within the
+    policy's window (重复投诉) is linked to the latest such complaint, for the case view and
+    the reports."""
+    if inp.case_type != CaseType.COMPLAINT or not inp.customer.phone or inp.category is None:
+        return
+    earlier = await earlier_complaint(
+        engine,
+        inp.customer.phone,
+        inp.category.value,
+        inp.opened_at,
+        book.active.repeat_window_days,
+        exclude=inp.case_id,
+    )
+    if earlier:
+        inp.links["repeat_of"] = earlier
 
 
 def case_input(body: CaseCreate, case_id: str, user: User, settings) -> CaseInput:

@@ -19,9 +19,10 @@ class Doc:
 
 @dataclass(frozen=True)
 class Ref:
-    """The value names another record; the API refuses (422) a name that does not exist."""
+    """The value names another record; the API refuses (422) a name that does not exist (an
+    attachment: also one that belongs to another case)."""
 
-    kind: Literal["department", "user", "outage", "case"]
+    kind: Literal["department", "user", "outage", "case", "attachment"]
 
 
 @dataclass(frozen=True)

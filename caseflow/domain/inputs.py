@@ -140,7 +140,17 @@ class MonthlyReportRequest:
 
 
 @dataclass
+class QuarterlyReportRequest:
+    quarter: str | None = None  # "2026-Q3"; None = the quarter before `at`, in the policy's zone
+    at: datetime | None = None
+
+
+@dataclass
 class RetentionRequest:
+    """Anonymise what was archived `years` full calendar years before `at` (the cutoff is
+    cut in the policy's zone by the store, which knows it)."""
+
     run_key: str
-    cutoff: datetime
+    at: datetime
+    years: int = 3
     batch: int = 500

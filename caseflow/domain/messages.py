@@ -4,7 +4,7 @@
 action's request body from the other fields (see caseflow.domain.fields for the markers).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
 
@@ -20,6 +20,13 @@ from caseflow.domain.enums import (
 from caseflow.domain.fields import Doc, Ref, Short
 from caseflow.domain.state import Actor
 
+# Evidence files (000 §2.3, 001 §6.3.2) by id: uploaded to the case first, never their bytes.
+Attachments = Annotated[
+    list[str],
+    Ref("attachment"),
+    Doc("Ids of files uploaded to this case (POST /cases/{case_id}/attachments)", []),
+]
+
 
 @dataclass
 class AcceptAction:
@@ -32,6 +39,7 @@ class AcceptAction:
 class NoteAction:
     actor: Actor
     text: Annotated[str, Doc("The note", "Called the customer back; waiting for billing")]
+    attachments: Attachments = field(default_factory=list)
 
 
 @dataclass
@@ -78,6 +86,7 @@ class ResolveAction:
     result: Annotated[str, Doc("What was done for the customer", "Refunded 30 yuan")]
     process: Annotated[str, Doc("How it was handled", "Checked the billing records")]
     evidence: Annotated[str, Doc("Evidence (标准 §6.3.2)")] = ""
+    attachments: Attachments = field(default_factory=list)
 
 
 @dataclass
@@ -89,6 +98,7 @@ class FeedbackAction:
     channel: Annotated[
         Channel | None, Doc("Default: the reply channel the customer asked for / used")
     ] = None
+    attachments: Attachments = field(default_factory=list)
 
 
 @dataclass

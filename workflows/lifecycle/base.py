@@ -65,6 +65,11 @@ from workflows.lifecycle.recording import Recorder
 APPEALED = "appealed"  # the signal an appeal sends the case it is about
 
 
+def attachment_ids(attachments: list[str] | None) -> str | None:
+    """Attachment ids for an audit event's data (comma-separated; absent when none)."""
+    return ",".join(attachments) if attachments else None
+
+
 def _transfer_check(wf: CaseWorkflow, a: TransferAction) -> None:
     if a.department == wf.state.department:
         raise invalid_input(
@@ -393,7 +398,9 @@ class CaseWorkflow(Recorder, Clock, Ladder):
 
     @action("note")
     async def note(self, a: NoteAction) -> CaseState:
-        await self._commit([self._event("note", a.actor, a.text)])
+        await self._commit(
+            [self._event("note", a.actor, a.text, attachments=attachment_ids(a.attachments))]
+        )
         return self.state
 
     @action("transfer", check=_transfer_check)

@@ -39,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from caseflow.domain.errors import invalid_input, invalid_state
 
 from workflows.lifecycle.actions import action
-from workflows.lifecycle.base import CaseWorkflow
+from workflows.lifecycle.base import CaseWorkflow, attachment_ids
 
 
 class CustomerInfoSteps(CaseWorkflow):
@@ -191,6 +191,7 @@ class ResolutionSteps(CaseWorkflow):
                     f"resolved: {a.result}",
                     window=WindowName.FEEDBACK,
                     deadline=w.due_at if w else None,
+                    attachments=attachment_ids(a.attachments),
                 )
             ]
         )
@@ -219,6 +220,7 @@ class ResolutionSteps(CaseWorkflow):
                     f"result delivered to the customer via {channel.value}",
                     window=WindowName.FOLLOW_UP,
                     deadline=w.due_at if w else None,
+                    attachments=attachment_ids(a.attachments),
                 )
             ],
             [self._to_customer(self._result_template(), channel, message=a.message)],
