@@ -1,7 +1,8 @@
 """Departments every installation needs, and the demo users `caseflow dev` creates.
 
-Demo tokens are public (printed and documented) and exist only where `seed_demo` ran: never in
-production, where `caseflow user add` issues random tokens.
+Demo tokens and demo passwords are public (printed and documented) and exist only where
+`seed_demo` ran: never in production, where `caseflow user add` issues random tokens and takes
+the passwords administrators choose.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from caseflow.db.models import Department, Subscription, User
 from caseflow.domain import Role
+from caseflow.passwords import hash_password
 from caseflow.security import hash_token
 
 DEPARTMENTS: dict[str, str] = {
@@ -31,6 +33,7 @@ class DemoUser:
     role: Role
     department: str | None
     token: str
+    password: str | None = None  # staff sign in to the pages with it; channels have none
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
@@ -40,9 +43,15 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         Role.AGENT,
         "customer_service",
         "demo-agent-cs",
+        "agent-cs-demo",
     ),
     DemoUser(
-        "agent.product", "Wang Wei (product agent)", Role.AGENT, "product", "demo-agent-product"
+        "agent.product",
+        "Wang Wei (product agent)",
+        Role.AGENT,
+        "product",
+        "demo-agent-product",
+        "agent-product-demo",
     ),
     DemoUser(
         "agent.network",
@@ -50,11 +59,17 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         Role.AGENT,
         "network_ops",
         "demo-agent-network",
+        "agent-network-demo",
     ),
     DemoUser(
-        "supervisor", "Chen Jing (floor supervisor)", Role.SUPERVISOR, None, "demo-supervisor"
+        "supervisor",
+        "Chen Jing (floor supervisor)",
+        Role.SUPERVISOR,
+        None,
+        "demo-supervisor",
+        "supervisor-demo",
     ),
-    DemoUser("admin", "Admin", Role.ADMIN, None, "demo-admin"),
+    DemoUser("admin", "Admin", Role.ADMIN, None, "demo-admin", "admin-demo"),
     DemoUser("channel.hotline", "10000 hotline IVR", Role.CHANNEL, None, "demo-channel-hotline"),
     DemoUser("channel.app", "Mobile app", Role.CHANNEL, None, "demo-channel-app"),
 )
@@ -69,8 +84,19 @@ async def seed_departments(engine: AsyncEngine) -> None:
 
 
 async def upsert_user(
-    engine: AsyncEngine, user_id: str, name: str, role: Role, department: str | None, token: str
+    engine: AsyncEngine,
+    user_id: str,
+    name: str,
+    role: Role,
+    department: str | None,
+    token: str,
+    password: str | None = None,
+    **contact: str | bool | None,
 ) -> None:
+    """Create or update a user. A password is set only when given (and never for an intake
+    channel); `contact` sets email, phone, ladder_role or on_duty."""
+    if password is not None and role is Role.CHANNEL:
+        raise ValueError("intake channels sign in with tokens only, never with a password")
     values = dict(
         id=user_id,
         name=name,
@@ -78,7 +104,10 @@ async def upsert_user(
         department=department,
         token_hash=hash_token(token),
         active=True,
+        **contact,
     )
+    if password is not None:
+        values["password_hash"] = hash_password(password)
     async with engine.begin() as conn:
         stmt = insert(User).values(**values)
         await conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
@@ -110,6 +139,8 @@ async def seed_demo(engine: AsyncEngine) -> tuple[DemoUser, ...]:
     """Departments, demo users and demo subscriptions (idempotent: safe on every start)."""
     await seed_departments(engine)
     for user in DEMO_USERS:
-        await upsert_user(engine, user.id, user.name, user.role, user.department, user.token)
+        await upsert_user(
+            engine, user.id, user.name, user.role, user.department, user.token, user.password
+        )
     await seed_demo_subscriptions(engine)
     return DEMO_USERS

@@ -2,38 +2,23 @@
 
 Each action is a Temporal update (named as in the table) whose validator is the table's guard,
 so an action that does not fit the case's phase, role or department is refused (409/403)
-before anything is recorded. Here the API checks what it alone can: the role (403 without a
-workflow call), text caps, and that named departments, users and outages exist (422).
+before anything is recorded. What the API checks first (the role, text caps, named records)
+is in api/action_runner.py, shared with the pages' action forms.
 
 No `from __future__ import annotations` here: the generated endpoints' body types are local
 variables that FastAPI must see as real classes, not strings.
 """
 
-import asyncio
+from fastapi import APIRouter
 
-from fastapi import APIRouter, HTTPException, status
-from pydantic import BaseModel
-from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
-
-from api.action_bodies import body_model, references
-from api.deps import BookDep, EngineDep, SettingsDep, TemporalDep, UserDep, actor_of, require_role
-from api.errors import ServiceUnavailable
-from api.references import require_existing
-from api.routers.cases import load_summary
+from api.action_bodies import body_model
+from api.action_runner import perform_action
+from api.deps import BookDep, EngineDep, SettingsDep, TemporalDep, UserDep
 from api.schemas import CaseView, case_view
-from caseflow.domain import CaseState, Phase, Role
+from caseflow.domain import Role
 from caseflow.domain.actions import ACTIONS, ActionRule
 
 router = APIRouter(prefix="/cases/{case_id}/actions", tags=["actions"])
-ACTION_TIMEOUT_S = 30
-
-
-def _named(rule: ActionRule, body: BaseModel) -> dict[str, tuple[str, str]]:
-    return {
-        field: (kind, getattr(body, field))
-        for field, kind in references(rule).items()
-        if getattr(body, field, None)
-    }
 
 
 def _make_route(rule: ActionRule):
@@ -42,38 +27,7 @@ def _make_route(rule: ActionRule):
 
     async def run_action(case_id, body, user, engine, temporal, settings, book) -> CaseView:
         body = body if body is not None else body_type()
-        require_role(user, rule.roles, f"{rule.name.replace('_', ' ')} cases")
-        for name, value in body.model_dump().items():
-            if isinstance(value, str) and len(value) > settings.max_text_chars:
-                raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_CONTENT,
-                    f"{name} is longer than {settings.max_text_chars} characters",
-                )
-        summary = await load_summary(engine, case_id)
-        if summary.phase == Phase.ARCHIVED:
-            # Its workflow has completed: no update could reach it (Temporal would say "not
-            # found"). The same answer comes from api.errors if it completes meanwhile.
-            raise HTTPException(
-                status.HTTP_409_CONFLICT, f"case {case_id} is archived; no action applies"
-            )
-        if not rule.applies_to(summary.case_type):
-            raise HTTPException(
-                status.HTTP_409_CONFLICT,
-                f"action '{rule.name}' does not apply to {summary.case_type.value} cases",
-            )
-        await require_existing(engine, _named(rule, body))
-        message = rule.message(actor=actor_of(user), **dict(body))
-        handle = temporal.get_workflow_handle(case_id)
-        try:
-            new_state = await asyncio.wait_for(
-                handle.execute_update(rule.name, message, result_type=CaseState),
-                ACTION_TIMEOUT_S,
-            )
-        except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-            raise ServiceUnavailable(
-                f"case {case_id} did not answer within {ACTION_TIMEOUT_S} s (is a worker "
-                "running?); the action may still apply: check the case before retrying"
-            ) from None
+        new_state = await perform_action(rule, case_id, body, user, engine, temporal, settings)
         return case_view(new_state, Role(user.role), book)
 
     # Two thin signatures so FastAPI documents the body, optional where every field is.
