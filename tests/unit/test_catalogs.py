@@ -42,11 +42,7 @@ def _marked() -> set[tuple[str | None, str]]:
 def _catalog() -> dict[tuple[str | None, str], object]:
     with open(catalog_path("zh_CN"), "rb") as po:
         catalog = read_po(po, locale="zh_CN")
-    return {
-        (m.context, m.id[0] if isinstance(m.id, tuple) else m.id): m
-        for m in catalog
-        if m.id
-    }
+    return {(m.context, m.id[0] if isinstance(m.id, tuple) else m.id): m for m in catalog if m.id}
 
 
 def test_every_marked_string_has_a_chinese_translation():
