@@ -71,8 +71,10 @@ def _client(settings: Settings, redirect_uri: str):
     # Imported when single sign-on is used. Authlib 1.9 asks for its httpx fork (httpx2) and
     # warns that plain httpx support is deprecated; it works with the httpx the API already
     # uses, and pyproject pins Authlib below 2, where that support is promised to last.
+    from authlib.deprecate import AuthlibDeprecationWarning  # it turns its warnings "always"
+
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", AuthlibDeprecationWarning)
         from authlib.integrations.httpx_client import AsyncOAuth2Client
 
     return AsyncOAuth2Client(
