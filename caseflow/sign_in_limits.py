@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from caseflow.db.models import SignInFailure
@@ -80,7 +80,15 @@ async def record_failure(
 ) -> None:
     """Count one failure for each key (key -> its limit); block those past their limit."""
     now = now or datetime.now(UTC)
+    longest_memory = max(lim.forget_after for lim in limits.values())
     async with engine.begin() as conn:
+        # Forgotten, unblocked keys go, so the table stays the size of the recent failures.
+        await conn.execute(
+            delete(SignInFailure).where(
+                SignInFailure.last_failure_at < now - longest_memory,
+                or_(SignInFailure.blocked_until.is_(None), SignInFailure.blocked_until < now),
+            )
+        )
         for key, limit in limits.items():
             failures = (
                 await conn.execute(
