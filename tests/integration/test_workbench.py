@@ -194,6 +194,7 @@ async def test_a_refusal_is_shown_in_place_in_chinese(chromium, stack, http):
     assert await refusal.get_attribute("data-code") == "same_department"
     assert await refusal.inner_text() == "该工单已在该部门，无需转派。"
     assert await form.locator("[name=reason]").input_value() == "试一下"  # kept for a retry
+    await page.screenshot(path="/tmp/caseflow-refusal-zh.png", full_page=True)
     assert await _phase(http, cid) == "new"
 
 
