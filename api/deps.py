@@ -61,9 +61,9 @@ class NotSignedIn(Exception):
 
 
 async def user_for_token(request: Request, token: str) -> User | None:
-    """The active user a token belongs to, or None. The one lookup behind the API's bearer
-    tokens and the pages' sign-in: same cache, so a deactivation reaches both within
-    `auth_cache_seconds`."""
+    """The active user a bearer token belongs to, or None (API clients and intake channels;
+    the pages sign in with sessions instead: api/page_auth.py). Cached, so a deactivation
+    reaches the API within `auth_cache_seconds`."""
     token_hash = hash_token(token)
     cache: TokenCache[User] = request.app.state.token_cache
     user = cache.get(token_hash)

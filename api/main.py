@@ -9,20 +9,23 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers
 from api.openapi import install_openapi
+from api.page_errors import install_page_handlers
 from api.ratelimit import RateLimiter
 from api.routers import (
     actions,
+    admin_users,
     attachments,
+    case_page,
     cases,
     codec,
     docs,
+    floor,
     health,
     me,
     metrics,
@@ -30,8 +33,10 @@ from api.routers import (
     personal_data,
     policy,
     reports,
+    sign_in,
 )
 from api.schemas import ERROR_RESPONSES
+from api.web_security import CodecCORS, PageSecurityHeaders
 from caseflow.attachments import build_blob_store
 from caseflow.case_numbers import CaseNumberBlock
 from caseflow.db import make_engine
@@ -176,6 +181,7 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
     )
     install_error_handlers(app)
     install_openapi(app)
+    install_page_handlers(app)
     for router in (
         personal_data.search_router,  # before cases: /cases/search is not a case id
         cases.router,
@@ -189,20 +195,18 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
         app.include_router(router, prefix="/api/v1", responses=ERROR_RESPONSES)
     app.include_router(codec.router, responses=ERROR_RESPONSES)
     if settings.temporal_ui_url:
-        # The Temporal UI calls the codec endpoint from the browser, with the user's token.
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=[settings.temporal_ui_url.rstrip("/")],
-            allow_methods=["POST"],
-            allow_headers=["Authorization", "Content-Type", "X-Namespace"],
-            allow_credentials=True,
-        )
+        # The Temporal UI calls the codec endpoint from the browser, with the user's token;
+        # no other path answers cross-origin requests.
+        app.add_middleware(CodecCORS, origin=settings.temporal_ui_url)
     app.include_router(health.router)
     app.include_router(metrics.router)
-    app.include_router(pages.router)
+    for router in (sign_in.router, floor.router, case_page.router, pages.router):
+        app.include_router(router)
+    app.include_router(admin_users.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(docs.router)
     app.mount(docs.ASSETS_URL, docs.assets(), name="docs-assets")
+    app.add_middleware(PageSecurityHeaders)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,

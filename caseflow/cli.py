@@ -325,7 +325,7 @@ class DevStack:
         rows = [
             ("API", f"{api}/api/v1"),
             ("OpenAPI docs", f"{api}/docs"),
-            ("Dashboard", f"{api}/   (sign in with a token below)"),
+            ("Dashboard", f"{api}/   (sign in with a user name and password below)"),
             ("Metrics", f"{api}/metrics"),
             (
                 "Temporal gRPC",
@@ -346,10 +346,8 @@ class DevStack:
         for label, value in rows:
             say(f"  {label:<15}{value}")
         say("")
-        say("Demo users (public demo tokens: never use them in production):")
-        say(f"  {'id':<18}{'role':<12}{'department':<18}token")
-        for u in users:
-            say(f"  {u.id:<18}{u.role.value:<12}{(u.department or '-'):<18}{u.token}")
+        say("Demo users (public demo tokens and passwords: never use them in production):")
+        _demo_table(users)
         say("")
         say("File a complaint:")
         say(f"  curl -s -X POST {api}/api/v1/cases \\")
@@ -399,11 +397,22 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     url = _settings().database_url
     users = _run_db(_migrate_and_seed(url, demo=True), url)
-    say("demo departments, subscriptions and users present (public tokens: never in production):")
-    say(f"  {'id':<18}{'role':<12}{'department':<18}token")
-    for u in users:
-        say(f"  {u.id:<18}{u.role.value:<12}{(u.department or '-'):<18}{u.token}")
+    say(
+        "demo departments, subscriptions and users present "
+        "(public tokens and passwords: never in production):"
+    )
+    _demo_table(users)
     return 0
+
+
+def _demo_table(users) -> None:  # noqa: ANN001 - tuple of DemoUser
+    """Staff sign in to the pages with the password; API clients send the token."""
+    say(f"  {'id':<18}{'role':<12}{'department':<18}{'token':<22}page password")
+    for u in users:
+        say(
+            f"  {u.id:<18}{u.role.value:<12}{(u.department or '-'):<18}{u.token:<22}"
+            f"{u.password or '- (no page sign-in)'}"
+        )
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -430,12 +439,23 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from caseflow.db import Department, User, make_engine
+    from caseflow.passwords import WeakPassword, check_strength
     from caseflow.security import new_token
     from caseflow.seed import upsert_user
 
     role = Role(args.role)
     url = _settings().database_url
     token = new_token()
+    password = _password(args)
+    if password is not None:
+        if role is Role.CHANNEL:
+            raise StackError("intake channels sign in with tokens only: no --password for them")
+        try:
+            check_strength(password)
+        except WeakPassword as exc:
+            raise StackError(str(exc)) from None
+    if args.ladder_role and args.ladder_role not in LADDER_ROLES:
+        raise StackError(f"--ladder-role is one of: {', '.join(LADDER_ROLES)}")
 
     async def add() -> bool:
         engine = make_engine(url, pool_size=1)
@@ -455,7 +475,18 @@ def cmd_user_add(args: argparse.Namespace) -> int:
                     "an agent acts on their department's cases: pass "
                     f"--department (one of: {', '.join(sorted(departments))})"
                 )
-            await upsert_user(engine, args.id, args.name, role, args.department, token)
+            contact = {
+                k: v
+                for k, v in (
+                    ("email", args.email),
+                    ("phone", args.phone),
+                    ("ladder_role", args.ladder_role),
+                )
+                if v is not None
+            }
+            await upsert_user(
+                engine, args.id, args.name, role, args.department, token, password, **contact
+            )
             return existed
         finally:
             await engine.dispose()
@@ -465,9 +496,24 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         say(f"user {args.id} ({role.value}) updated; the previous token no longer works.")
     else:
         say(f"user {args.id} ({role.value}) created.")
+    if password is not None:
+        say("Password set: the user signs in to the pages with it.")
     say("Token (shown only this once; only its hash is stored):")
     say(token)
     return 0
+
+
+LADDER_ROLES = ("agent", "team_lead", "supervisor", "manager")
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    """--password VALUE, or --password - to read it from standard input (not the shell's
+    history or the process list)."""
+    if args.password is None:
+        return None
+    if args.password == "-":
+        return sys.stdin.readline().rstrip("\n")
+    return args.password
 
 
 # ------------------------------------------------------------------ arguments
@@ -558,7 +604,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Create a user, or update one with the same id, and print a freshly "
         "generated bearer token once (only its SHA-256 is stored; an update replaces the old "
         "token). Example: caseflow user add --id agent.li --name 'Li Na' --role agent "
-        "--department customer_service",
+        "--department customer_service --password - --ladder-role agent",
     )
     add.add_argument("--id", required=True, help="login id, e.g. agent.li")
     add.add_argument("--name", required=True, help="display name")
@@ -573,6 +619,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--department",
         help="department id (required for agents), e.g. "
         "customer_service, product, marketing, policy, network_ops",
+    )
+    add.add_argument(
+        "--password",
+        help="staff only: a password to sign in to the pages with (at least 8 characters); "
+        "'-' reads it from standard input",
+    )
+    add.add_argument("--email", help="where staff alerts reach the user by e-mail")
+    add.add_argument("--phone", help="the user's phone (group robots @-mention it)")
+    add.add_argument(
+        "--ladder-role",
+        help="the user's rung on the escalation ladder: agent, team_lead, supervisor, manager",
     )
     add.set_defaults(func=cmd_user_add)
     return parser

@@ -1,7 +1,8 @@
 """Departments every installation needs, and the demo users `caseflow dev` creates.
 
-Demo tokens are public (printed and documented) and exist only where `seed_demo` ran: never in
-production, where `caseflow user add` issues random tokens.
+Demo tokens and demo passwords are public (printed and documented) and exist only where
+`seed_demo` ran: never in production, where `caseflow user add` issues random tokens and takes
+the passwords administrators choose.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from caseflow.db.models import Department, Subscription, User
 from caseflow.domain import Role
+from caseflow.passwords import hash_password
 from caseflow.security import hash_token
 
 DEPARTMENTS: dict[str, str] = {
@@ -31,7 +33,8 @@ class DemoUser:
     role: Role
     department: str | None
     token: str
-    regulator: bool = False
+    password: str | None = None  # staff sign in to the pages with it; channels have none
+    regulator: bool = False  # a regulator's channel: files appeals
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
@@ -41,9 +44,15 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         Role.AGENT,
         "customer_service",
         "demo-agent-cs",
+        "agent-cs-demo",
     ),
     DemoUser(
-        "agent.product", "Wang Wei (product agent)", Role.AGENT, "product", "demo-agent-product"
+        "agent.product",
+        "Wang Wei (product agent)",
+        Role.AGENT,
+        "product",
+        "demo-agent-product",
+        "agent-product-demo",
     ),
     DemoUser(
         "agent.network",
@@ -51,11 +60,17 @@ DEMO_USERS: tuple[DemoUser, ...] = (
         Role.AGENT,
         "network_ops",
         "demo-agent-network",
+        "agent-network-demo",
     ),
     DemoUser(
-        "supervisor", "Chen Jing (floor supervisor)", Role.SUPERVISOR, None, "demo-supervisor"
+        "supervisor",
+        "Chen Jing (floor supervisor)",
+        Role.SUPERVISOR,
+        None,
+        "demo-supervisor",
+        "supervisor-demo",
     ),
-    DemoUser("admin", "Admin", Role.ADMIN, None, "demo-admin"),
+    DemoUser("admin", "Admin", Role.ADMIN, None, "demo-admin", "admin-demo"),
     DemoUser("channel.hotline", "10000 hotline IVR", Role.CHANNEL, None, "demo-channel-hotline"),
     DemoUser("channel.app", "Mobile app", Role.CHANNEL, None, "demo-channel-app"),
     DemoUser(
@@ -84,9 +99,15 @@ async def upsert_user(
     role: Role,
     department: str | None,
     token: str,
+    password: str | None = None,
     *,
     regulator: bool = False,
+    **contact: str | bool | None,
 ) -> None:
+    """Create or update a user. A password is set only when given (and never for an intake
+    channel); `contact` sets email, phone, ladder_role or on_duty."""
+    if password is not None and role is Role.CHANNEL:
+        raise ValueError("intake channels sign in with tokens only, never with a password")
     values = dict(
         id=user_id,
         name=name,
@@ -95,7 +116,10 @@ async def upsert_user(
         token_hash=hash_token(token),
         active=True,
         regulator=regulator,
+        **contact,
     )
+    if password is not None:
+        values["password_hash"] = hash_password(password)
     async with engine.begin() as conn:
         stmt = insert(User).values(**values)
         await conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
@@ -134,6 +158,7 @@ async def seed_demo(engine: AsyncEngine) -> tuple[DemoUser, ...]:
             user.role,
             user.department,
             user.token,
+            user.password,
             regulator=user.regulator,
         )
     await seed_demo_subscriptions(engine)

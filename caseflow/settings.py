@@ -107,6 +107,38 @@ class Settings(BaseSettings):
     # The name in the frontend's certificate, when the host in temporal_address differs.
     temporal_tls_server_name: str | None = None
 
+    # ---------------------------------------------------------------- the pages' sign-in
+    # Where people reach the pages, e.g. https://caseflow.example.cn (scheme, host, port). The
+    # Origin / Referer of every form post must be this origin; unset: the request's own Host.
+    public_url: str | None = None
+    # A page session ends this long after sign-in, or after this long without a request.
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    session_idle_minutes: float = Field(default=120.0, gt=0, le=24 * 60)
+    # Failed sign-ins: after this many in a row, a user name (resp. a client address: a call
+    # centre's agents may share one) is blocked for sign_in_backoff_seconds, doubling with each
+    # further failure up to sign_in_backoff_max_seconds; failures older than
+    # sign_in_forget_seconds are forgotten.
+    sign_in_max_failures: int = Field(default=5, ge=1, le=1000)
+    sign_in_max_failures_per_address: int = Field(default=20, ge=1, le=100_000)
+    sign_in_backoff_seconds: float = Field(default=30.0, gt=0, le=3600)
+    sign_in_backoff_max_seconds: float = Field(default=900.0, gt=0, le=24 * 3600)
+    sign_in_forget_seconds: float = Field(default=900.0, gt=0, le=7 * 24 * 3600)
+    # OpenID Connect single sign-on (off unless issuer and client id are set). The identity
+    # provider's discovery document is read from <issuer>/.well-known/openid-configuration.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = Field(default=None, repr=False)
+    # Registered at the provider; unset: <public_url or the request's origin>/login/oidc/callback.
+    oidc_redirect_url: str | None = None
+    oidc_scopes: str = "openid profile email"
+    # The ID token claim that names the caseflow user: matched against users.id, or against
+    # users.email when the claim is "email". Nobody is created by signing in.
+    oidc_user_claim: str = "preferred_username"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
     def history_limits(self) -> HistoryLimits:
         return HistoryLimits(
             max_events=self.history_max_events,

@@ -43,6 +43,8 @@ class User(SQLModel, table=True):
     ladder_role: str | None = Field(default=None, max_length=32)
     on_duty: bool = True
     regulator: bool = False  # a channel user that is a regulator: files appeals, sees only them
+    # Staff sign in to the pages with a password (argon2id hash; None: no password sign-in).
+    password_hash: str | None = Field(default=None, max_length=200, repr=False)
 
 
 class CaseRow(SQLModel, table=True):
@@ -224,3 +226,40 @@ class AttachmentBlob(SQLModel, table=True):
     __tablename__ = "attachment_blobs"
     key: str = Field(primary_key=True, max_length=200)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. The cookie carries a random id; only its SHA-256 is stored, so a
+    database dump signs no one in. Any API replica finds it here."""
+
+    __tablename__ = "web_sessions"
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="users.id", max_length=64, index=True)
+    via: str = Field(max_length=16)  # "password" / "oidc"
+    created_at: datetime = _ts(nullable=False)
+    last_seen_at: datetime = _ts(nullable=False)
+    expires_at: datetime = _ts(nullable=False)
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class SignInFailure(SQLModel, table=True):
+    """Failed sign-ins per client address and per user name (keyed by a hash of either), kept
+    in PostgreSQL so that every API replica applies the same limits."""
+
+    __tablename__ = "sign_in_failures"
+    key_hash: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    last_failure_at: datetime = _ts(nullable=False)
+    blocked_until: datetime | None = _ts(nullable=True)
+
+
+class OidcLogin(SQLModel, table=True):
+    """A single sign-on in flight: the state sent to the identity provider, with the nonce and
+    PKCE verifier to check its answer against. Used once, then deleted."""
+
+    __tablename__ = "oidc_logins"
+    state_hash: str = Field(primary_key=True, max_length=64)
+    nonce: str = Field(max_length=100)
+    code_verifier: str = Field(max_length=200, repr=False)
+    next_path: str = Field(default="/", max_length=500)
+    created_at: datetime = _ts(nullable=False)

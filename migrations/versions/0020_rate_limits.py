@@ -1,7 +1,7 @@
 """rate limit counters shared by the API replicas
 
 Revision ID: 0020
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "0020"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

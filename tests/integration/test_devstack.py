@@ -163,6 +163,7 @@ def test_caseflow_dev_starts_stops_and_keeps_data(tmp_path):
         assert f"127.0.0.1:{temporal_port}" in banner and str(pgdata) in banner
         for token in ("demo-agent-cs", "demo-supervisor", "demo-channel-hotline"):
             assert token in banner
+        assert "agent-cs-demo" in banner and "supervisor-demo" in banner  # page passwords
         assert f"curl -s -X POST {base}/api/v1/cases" in banner
         assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
 

@@ -17,7 +17,7 @@ import uvicorn
 
 from api.main import create_app
 from caseflow.settings import Settings
-from tests.integration.test_pages import BROWSER_ARGS, CHROMIUM
+from tests.integration.pages_kit import BROWSER_ARGS, CHROMIUM
 
 
 @pytest_asyncio.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import shutil
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -15,35 +14,18 @@ import pytest_asyncio
 from sqlalchemy import text
 
 from tests.integration.conftest import auth, complaint_body
+from tests.integration.pages_kit import browser, browser_sign_in, signed_in_client
 
 pytestmark = pytest.mark.integration
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest_asyncio.fixture
 async def page(stack):
-    if CHROMIUM is None:
-        pytest.fail("Chromium is not installed: .ci/run installs Debian's chromium package")
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        page = await browser.new_page()
-        await page.goto(f"{stack['base']}/login")
-        await page.fill("input[name=token]", "demo-supervisor")
-        await page.click("button[type=submit]")
-        await page.wait_for_url(f"{stack['base']}/")
+    async with browser() as chromium:
+        page = await chromium.new_page()
+        await browser_sign_in(page, stack["base"], "supervisor")
+        await page.goto(f"{stack['base']}/?lang=en")  # these tests read the English labels
         yield page
-        await browser.close()
 
 
 async def _breached_case(http) -> str:
@@ -89,9 +71,9 @@ async def test_case_page_shows_the_timer_escalation_and_acknowledges_it(http, pa
     timeline = await page.locator("table[data-testid=timeline]").inner_text()
     assert "breach" in timeline and "escalated" in timeline and "warning" in timeline
     await page.screenshot(path="/tmp/caseflow-case.png", full_page=True)
-    await page.click("[data-testid=acknowledge]")
+    await page.click("[data-testid=act-acknowledge]")
     await page.wait_for_load_state()
-    assert "acknowledge done" in await page.content()
+    assert "Done: Acknowledge escalation" in await page.inner_text("[data-testid=done]")
     case = (await http.get(f"/api/v1/cases/{cid}", headers=auth("supervisor"))).json()
     assert case["escalation"]["acknowledged_by"] == "supervisor"
 
@@ -99,8 +81,8 @@ async def test_case_page_shows_the_timer_escalation_and_acknowledges_it(http, pa
 async def test_pages_need_a_sign_in(http):
     r = await http.get("/", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/login"
-    r = await http.post("/login", data={"token": "nope"})
-    assert r.status_code == 401
+    r = await http.get("/login")
+    assert r.status_code == 200 and "登录" in r.text  # Chinese unless asked otherwise
 
 
 @pytest_asyncio.fixture
@@ -153,9 +135,9 @@ async def test_report_figures_match_a_known_set(http, stack, _report_rows):
                     "closed": start + timedelta(days=2) if phase == "archived" else None,
                 },
             )
-    r = await http.get(
-        "/reports.csv", params={"month": month}, cookies={"caseflow_token": "demo-supervisor"}
-    )
+    async with signed_in_client(stack["base"], "supervisor") as pages:
+        r = await pages.get("/reports.csv", params={"month": month})
+        page = await pages.get("/reports", params={"month": month})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     table = list(csv.reader(io.StringIO(r.text)))
     metrics = {row[0]: row[1] for row in table if len(row) == 3}
@@ -169,7 +151,4 @@ async def test_report_figures_match_a_known_set(http, stack, _report_rows):
     categories = {(row[0], row[1]): row[2] for row in table if len(row) == 3}
     assert categories[("complaint", "service")] == "2"
     assert categories[("complaint", "product")] == "2"
-    page = await http.get(
-        "/reports", params={"month": month}, cookies={"caseflow_token": "demo-supervisor"}
-    )
     assert page.status_code == 200 and "66.7%" in page.text
