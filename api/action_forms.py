@@ -63,6 +63,11 @@ FIELD_LABELS: dict[str, str] = {
     "cause": N_("field", "Cause"),
     "fix": N_("field", "Fix"),
     "outage_id": N_("field", "Outage"),
+    "attachments": N_("field", "Attachments"),
+    "due_at": N_("field", "Handled by"),
+    "window": N_("field", "Time limit"),
+    "until": N_("field", "New deadline"),
+    "reply": N_("field", "Reply to the regulator"),
 }
 
 
@@ -70,7 +75,7 @@ FIELD_LABELS: dict[str, str] = {
 class FormField:
     name: str
     label: str
-    widget: str  # textarea / text / select / datetime / checkbox
+    widget: str  # textarea / text / select / multiselect / datetime / checkbox
     required: bool
     max_length: int | None = None
     options: tuple[tuple[str, str], ...] = ()  # (value, label) for selects
@@ -130,7 +135,9 @@ def action_form(
             (getattr(m, "max_length", None) for m in info.metadata if hasattr(m, "max_length")),
             None,
         )
-        if ref is not None:
+        if ref is not None and typing.get_origin(base) is list:
+            widget, options = "multiselect", tuple(references.get(ref.kind, ()))
+        elif ref is not None:
             widget, options = "select", tuple(references.get(ref.kind, ()))
         elif isinstance(base, type) and issubclass(base, enum.Enum):
             vocabulary = ENUM_VOCABULARY.get(base, "")
@@ -169,6 +176,10 @@ def parse_form(rule: ActionRule, form: Mapping[str, Any], timezone: str) -> Base
         raw = form.get(f.name)
         if base is bool:
             data[f.name] = raw in ("true", "on", "1")
+            continue
+        if typing.get_origin(base) is list:
+            chosen = form.getlist(f.name) if hasattr(form, "getlist") else []
+            data[f.name] = [v for v in chosen if isinstance(v, str) and v]
             continue
         if not isinstance(raw, str):
             continue

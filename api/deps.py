@@ -15,6 +15,7 @@ from caseflow.case_numbers import CaseNumberBlock
 from caseflow.db.models import User
 from caseflow.domain import Actor, Role
 from caseflow.policy import PolicyBook
+from caseflow.readmodel.maintenance import StatisticsReports
 from caseflow.security import TokenCache, hash_token
 from caseflow.settings import Settings
 
@@ -48,12 +49,24 @@ async def get_limiter(request: Request) -> RateLimiter:
     return request.app.state.limiter
 
 
+async def get_statistics(request: Request) -> StatisticsReports:
+    """The figures as the monthly Schedule builds them: the policy's zone, the customer base."""
+    settings: Settings = request.app.state.settings
+    return StatisticsReports(
+        request.app.state.engine,
+        request.app.state.book.active.timezone,
+        settings.customer_base,
+        settings.customer_base_months,
+    )
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[AsyncEngine, Depends(get_engine)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 BookDep = Annotated[PolicyBook, Depends(get_book)]
 CaseNumbersDep = Annotated[CaseNumberBlock, Depends(get_case_numbers)]
 LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
+StatisticsDep = Annotated[StatisticsReports, Depends(get_statistics)]
 
 
 class NotSignedIn(Exception):

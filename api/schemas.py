@@ -300,6 +300,9 @@ def _level_name(state: CaseState, book: PolicyBook | None) -> str:
     return f"L{esc.level}"
 
 
+STAFF_LINKS = frozenset({"repeat_of"})
+
+
 def case_view(
     state: CaseState, role: Role, book: PolicyBook | None = None, now: datetime | None = None
 ) -> CaseView:
@@ -375,8 +378,10 @@ def case_view(
         fault=fault,
         fulfilment=state.fulfilment,
         outage=state.outage,
-        links=state.links,
-        repeat_of=state.links.get("repeat_of"),
+        # The earlier complaint a repeat points at may be another channel's: a channel
+        # knows only the cases it filed, so masked roles do not see the link.
+        links={k: v for k, v in state.links.items() if not (masked and k in STAFF_LINKS)},
+        repeat_of=None if masked else state.links.get("repeat_of"),
         policy_version=state.policy_version,
         run=state.run,
         opened_at=state.opened_at,

@@ -19,6 +19,7 @@ from caseflow.domain import (
     AuditEvent,
     CaseInput,
     CaseState,
+    CaseType,
     FaultRecord,
     IntakePlan,
     NotificationRequest,
@@ -120,6 +121,14 @@ def policy_request(case: CaseInput | CaseState, version: str | None) -> PolicyRe
         kind=case.kind,
         urgency=case.urgency,
     )
+
+
+def with_starts(policy: ResolvedPolicy, case_type: CaseType) -> ResolvedPolicy:
+    """A policy as this code reads it. Policies resolved by 0.2.0 (in running cases' histories
+    and inputs) carry no `starts`: theirs were the case type's defaults, so those apply."""
+    if not policy.starts:
+        policy.starts = {w.value: s for w, s in spec(case_type).starts.items()}
+    return policy
 
 
 def receipt(inp: CaseInput, opened_at: datetime) -> datetime:

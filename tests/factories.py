@@ -16,6 +16,7 @@ from caseflow.domain import (
     FaultIntake,
     FaultKind,
     OutageIntake,
+    RegulatorKind,
     Role,
     ServiceKind,
     Severity,
@@ -25,6 +26,7 @@ from caseflow.domain.case_types import spec
 
 HOTLINE = Actor("channel.hotline", Role.CHANNEL, "hotline")
 NETWORK = Actor("agent.network", Role.AGENT, "Zhang Min", "network_ops")
+REGULATOR = Actor("channel.miit", Role.CHANNEL, "MIIT appeal centre")
 
 
 def case_id(case_type: CaseType, tag: str = "T") -> str:
@@ -46,7 +48,9 @@ def case_input(
     outage_id: str | None = None,
     policy_version: str | None = None,
     opened_at: datetime | None = None,
+    received_at: datetime | None = None,
     created_by: Actor | None = None,
+    appeal_of: str | None = None,
 ) -> CaseInput:
     """A case as its intake channel would file it (staff file outages)."""
     internal = case_type == CaseType.OUTAGE
@@ -55,6 +59,9 @@ def case_input(
         urgency = urgency or Urgency.NORMAL
     elif case_type == CaseType.SERVICE_REQUEST:
         kind = kind or ServiceKind.BUSINESS.value
+    elif case_type == CaseType.APPEAL:
+        kind = kind or RegulatorKind.MIIT.value
+        created_by = created_by or REGULATOR
     return CaseInput(
         case_id=case_id_ or case_id(case_type),
         case_type=case_type,
@@ -62,7 +69,9 @@ def case_input(
         channel=Channel.INTERNAL if internal else channel,
         description="test case",
         created_by=created_by or (NETWORK if internal else HOTLINE),
-        category=category if case_type in (CaseType.COMPLAINT, CaseType.INQUIRY) else None,
+        category=category
+        if case_type in (CaseType.COMPLAINT, CaseType.INQUIRY, CaseType.APPEAL)
+        else None,
         severity=severity if case_type == CaseType.COMPLAINT else None,
         kind=kind,
         urgency=urgency,
@@ -74,4 +83,6 @@ def case_input(
         outage=OutageIntake("浦东张江") if internal else None,
         policy_version=policy_version,
         opened_at=opened_at,
+        received_at=received_at,
+        links={"appeal_of": appeal_of} if appeal_of else {},
     )

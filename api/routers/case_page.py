@@ -25,7 +25,7 @@ from api.labels import label
 from api.page_auth import PageUser, PostingUser, is_supervising
 from api.page_render import gettext_for, page_language, render
 from api.routers.floor import mask_phone
-from caseflow.db.models import CaseEventRow, CaseRow, Department, NotificationRow, User
+from caseflow.db.models import Attachment, CaseEventRow, CaseRow, Department, NotificationRow, User
 from caseflow.domain import STAFF, CaseState, CaseType, Phase, Role
 from caseflow.domain.actions import ACTIONS, allowed_now
 from caseflow.i18n import N_
@@ -81,8 +81,17 @@ def _actions_for(user: User, state: CaseState) -> list:
     return [r for r in rules if r.name != "acknowledge" or state.escalation.next_at]
 
 
-async def _references(request: Request, language: str) -> dict[str, list[tuple[str, str]]]:
+async def _references(
+    request: Request, language: str, case_id: str
+) -> dict[str, list[tuple[str, str]]]:
     async with request.app.state.engine.connect() as conn:
+        files = (
+            await conn.execute(
+                select(Attachment.id, Attachment.filename)
+                .where(Attachment.case_id == case_id, Attachment.erased_at.is_(None))
+                .order_by(Attachment.uploaded_at)
+            )
+        ).all()
         departments = (await conn.execute(select(Department.id).order_by(Department.id))).all()
         users = (
             await conn.execute(
@@ -108,6 +117,7 @@ async def _references(request: Request, language: str) -> dict[str, list[tuple[s
             (u.id, f"{u.name} ({label('department', u.department, language)})") for u in users
         ],
         "outage": [(o, o) for (o,) in outages],
+        "attachment": [(f.id, f.filename) for f in files],
     }
 
 
@@ -162,7 +172,7 @@ async def _case_page(
     )
     if supervising:
         await record_access(request.app.state.engine, case_id, user.id, user.role, "case page")
-    references = await _references(request, language)
+    references = await _references(request, language, case_id)
     values = values or {}
     forms = [
         action_form(rule, language, references, values.get(rule.name))

@@ -6,21 +6,21 @@ Temporal.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
+from api.deps import StatisticsDep
 from api.page_auth import PageUser, is_supervising
 from api.page_render import gettext_for, render
 from api.routers.case_page import load_case
 from api.routers.cases import case_runs
 from caseflow.db.models import MonthlyReport
 from caseflow.i18n import N_
-from caseflow.readmodel.maintenance import month_bounds
-from caseflow.reports import TARGETS, build_report, report_csv
+from caseflow.readmodel.maintenance import StatisticsReports
+from caseflow.reports import TARGETS, Report, report_csv
 
 router = APIRouter(include_in_schema=False)
 RESOLUTION_RATE = N_("report", "resolution rate")
@@ -75,27 +75,29 @@ def _history_rows(run: int, raw: list[dict]) -> list[dict]:
 
 
 # ------------------------------------------------------------------ reports
-def _month_range(
-    request: Request, month: str | None
-) -> tuple[datetime | None, datetime | None, str]:
-    """A month cut at local midnight in the policy's time zone (as the monthly Schedule)."""
+async def _figures(reports: StatisticsReports, month: str | None) -> Report:
+    """A month cut at local midnight in the policy's time zone (as the monthly Schedule), or
+    every case when no month is named."""
     if not month:
-        return None, None, "all time"
+        return await reports.all_time()
     try:
-        start, end = month_bounds(month, request.app.state.book.active.timezone)
+        return await reports.report(month)
     except ValueError:
         raise HTTPException(422, "month must look like 2026-11") from None
-    return start, end, month
+
+
+Month = Annotated[str | None, Query(pattern=r"^20\d\d-(0[1-9]|1[0-2])$")]
 
 
 @router.get("/reports", response_class=HTMLResponse)
 async def reports_page(
     request: Request,
     user: PageUser,
-    month: Annotated[str | None, Query(max_length=7)] = None,
+    reports: StatisticsDep,
+    month: Month = None,
 ) -> HTMLResponse:
-    since, until, label = _month_range(request, month)
-    report = await build_report(request.app.state.engine, since, until)
+    report = await _figures(reports, month)
+    label = month
     tr = gettext_for(request)
     headline = [
         (tr.pgettext("report", name), value, TARGETS[target])
@@ -133,10 +135,11 @@ async def reports_page(
 async def reports_csv(
     request: Request,
     user: PageUser,
-    month: Annotated[str | None, Query(max_length=7)] = None,
+    reports: StatisticsDep,
+    month: Month = None,
 ) -> Response:
-    since, until, label = _month_range(request, month)
-    report = await build_report(request.app.state.engine, since, until)
+    report = await _figures(reports, month)
+    label = month or "all time"
     filename = f"caseflow-report-{label.replace(' ', '-')}.csv"
     return Response(
         report_csv(report),

@@ -8,9 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 
-from api.deps import BookDep, EngineDep, SettingsDep, UserDep, require_role
+from api.deps import StatisticsDep, UserDep, require_role
 from caseflow.domain import SUPERVISORS
-from caseflow.readmodel.maintenance import StatisticsReports
 from caseflow.report_export import report_json, report_xlsx
 from caseflow.reports import Report, report_csv
 
@@ -19,8 +18,7 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 Period = Annotated[
     str,
     Query(
-        min_length=7,
-        max_length=7,
+        pattern=r"^20\d\d-(0[1-9]|1[0-2]|Q[1-4])$",
         description="A month (2026-11) or a quarter (2026-Q4), cut at local midnight in the "
         "active policy's time zone",
         examples=["2026-11", "2026-Q4"],
@@ -29,11 +27,8 @@ Period = Annotated[
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-async def _report(period: str, user, engine, settings, book) -> Report:
+async def _report(period: str, user: UserDep, reports: StatisticsDep) -> Report:
     require_role(user, SUPERVISORS, "read the statistics reports")
-    reports = StatisticsReports(
-        engine, book.active.timezone, settings.customer_base, settings.customer_base_months
-    )
     try:
         return await reports.report(period)
     except ValueError as exc:
@@ -48,10 +43,8 @@ async def _report(period: str, user, engine, settings, book) -> Report:
     "limits per window, the statistics by category per month (附件一 §7.1), by department "
     "and per agent. Cases count in the period they were filed in.",
 )
-async def get_report(
-    period: Period, user: UserDep, engine: EngineDep, settings: SettingsDep, book: BookDep
-) -> dict:
-    return report_json(await _report(period, user, engine, settings, book))
+async def get_report(period: Period, user: UserDep, reports: StatisticsDep) -> dict:
+    return report_json(await _report(period, user, reports))
 
 
 @router.get(
@@ -60,10 +53,8 @@ async def get_report(
     response_class=Response,
     responses={200: {"content": {XLSX: {}}, "description": "The workbook"}},
 )
-async def get_report_xlsx(
-    period: Period, user: UserDep, engine: EngineDep, settings: SettingsDep, book: BookDep
-) -> Response:
-    report = await _report(period, user, engine, settings, book)
+async def get_report_xlsx(period: Period, user: UserDep, reports: StatisticsDep) -> Response:
+    report = await _report(period, user, reports)
     return Response(
         report_xlsx(report),
         media_type=XLSX,
@@ -77,14 +68,8 @@ async def get_report_xlsx(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "The CSV"}},
 )
-async def get_report_csv(
-    period: Period,
-    user: UserDep,
-    engine: EngineDep,
-    settings: SettingsDep,
-    book: BookDep,
-) -> Response:
-    report = await _report(period, user, engine, settings, book)
+async def get_report_csv(period: Period, user: UserDep, reports: StatisticsDep) -> Response:
+    report = await _report(period, user, reports)
     return Response(
         report_csv(report),
         media_type="text/csv; charset=utf-8",

@@ -64,7 +64,6 @@ BEFORE_RESOLUTION = frozenset(
     {Phase.NEW, Phase.IN_PROGRESS, Phase.TRANSFERRED, Phase.WAITING_CUSTOMER}
 )
 FIELD_WORK = frozenset({Phase.IN_PROGRESS, Phase.DISPATCHED})
-BEING_HANDLED = frozenset({Phase.IN_PROGRESS, Phase.WAITING_CUSTOMER, Phase.DISPATCHED})
 
 
 def _only(*phases: Phase) -> frozenset[Phase]:
@@ -163,7 +162,7 @@ ACTIONS: dict[str, ActionRule] = _rows(
         STAFF,
         True,
         {
-            **{t: _only(Phase.TRANSFERRED, Phase.IN_PROGRESS) for t in (C, INQ, F, S, APL)},
+            **{t: _only(Phase.TRANSFERRED, Phase.IN_PROGRESS) for t in (C, INQ, F, S, APL, OUT)},
             U: _only(Phase.TRANSFERRED),
         },
         Label("退单", "Send back"),
@@ -175,9 +174,10 @@ ACTIONS: dict[str, ActionRule] = _rows(
         SUPERVISORS,
         False,
         {
-            **{t: BEFORE_RESOLUTION | BEING_HANDLED for t in (C, INQ, F, S, APL)},
+            **{t: BEFORE_RESOLUTION for t in (C, INQ, S)},
+            F: NEW_OR_TRANSFERRED | FIELD_WORK,
             U: NEW_OR_TRANSFERRED | {Phase.AWAITING_CONSENT, Phase.TERMINATING},
-            OUT: _only(Phase.NEW, Phase.IN_PROGRESS),
+            **{t: _only(Phase.NEW, Phase.TRANSFERRED, Phase.IN_PROGRESS) for t in (OUT, APL)},
         },
         Label("督办", "Urge"),
         "A supervisor's demand (督办) with a deadline; if it passes, the case climbs one level",
@@ -402,7 +402,7 @@ ACTIONS: dict[str, ActionRule] = _rows(
         ReplyRegulatorAction,
         STAFF,
         True,
-        {APL: BEING_HANDLED | {Phase.NEW, Phase.TRANSFERRED}},
+        {APL: _only(Phase.NEW, Phase.TRANSFERRED, Phase.IN_PROGRESS)},
         Label("答复监管部门", "Reply to the regulator"),
         "Appeal: the reply to the regulator that forwarded it; the appeal closes",
     ),

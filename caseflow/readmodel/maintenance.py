@@ -55,6 +55,10 @@ class StatisticsReports:
         """A month ("2026-11") or a quarter ("2026-Q4"), as of now."""
         return await self.build(parse_period(label, self.timezone))
 
+    async def all_time(self) -> Report:
+        """Every case in the read model (no customer base: it is configured per month)."""
+        return await build_report(self.engine, timezone=self.timezone, label="all time")
+
     async def generate(self, month: str | None, at: datetime) -> str:
         """Build and store the month's report (re-running replaces it); returns the month."""
         month = month or previous_month(at, self.timezone)

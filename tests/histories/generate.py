@@ -41,6 +41,7 @@ from caseflow.domain import (  # noqa: E402
     AcknowledgeAction,
     Actor,
     CallbackAction,
+    CallbackAttemptAction,
     CaseInput,
     CaseType,
     Category,
@@ -51,12 +52,14 @@ from caseflow.domain import (  # noqa: E402
     CustomerReplyAction,
     CustomerResponseAction,
     DispatchAction,
+    ExtendAction,
     FaultIntake,
     FeedbackAction,
     FulfilAction,
     HistoryLimits,
     NoteAction,
     OutageIntake,
+    ReplyRegulatorAction,
     RequestInfoAction,
     ResolveAction,
     RestoredAction,
@@ -64,14 +67,18 @@ from caseflow.domain import (  # noqa: E402
     ReviewAction,
     Role,
     Satisfaction,
+    SendBackAction,
     Severity,
     TransferAction,
+    UrgeAction,
+    WindowName,
 )
 from caseflow.intake import plan_intake  # noqa: E402
 from caseflow.policy import get_policy_book  # noqa: E402
 from caseflow.seed import seed_demo  # noqa: E402
 from caseflow.temporal import DATA_CONVERTER  # noqa: E402
 from worker import build_worker  # noqa: E402
+from workflows.appeal import AppealWorkflow  # noqa: E402
 from workflows.complaint import ComplaintWorkflow  # noqa: E402
 from workflows.fault import FaultWorkflow  # noqa: E402
 from workflows.inquiry import InquiryWorkflow  # noqa: E402
@@ -84,11 +91,18 @@ CS = Actor("agent.cs", Role.AGENT, "Li Na", "customer_service")
 PRODUCT = Actor("agent.product", Role.AGENT, "Wang Wei", "product")
 NETWORK = Actor("agent.network", Role.AGENT, "Zhang Min", "network_ops")
 SUPERVISOR = Actor("supervisor", Role.SUPERVISOR, "Chen Jing")
+MIIT = Actor("channel.miit", Role.CHANNEL, "MIIT appeal centre")
 QUEUE = "histories"
 CONFLICT_FAIL = WorkflowIDConflictPolicy.FAIL
 
 
+# The scenarios recorded by 0.2.0 keep the policy version they ran on, so regenerating them
+# reproduces their histories; the scenarios added later name theirs.
+RECORDED_ON = "2026.2"
+
+
 def case_input(case_id: str, case_type: CaseType, **kw) -> CaseInput:
+    kw.setdefault("policy_version", RECORDED_ON)
     return CaseInput(
         case_id=case_id,
         case_type=case_type,
@@ -294,6 +308,64 @@ async def complaint_continued(env, task_queue: str = QUEUE, suffix: str = ""):
     return h
 
 
+async def complaint_standard_clocks(env, task_queue: str = QUEUE, suffix: str = ""):
+    """2026.3: filed 20 hours after the customer's letter arrived (the clocks run from
+    receipt): the 30-minute decision window is past due at intake (breached, one climb), the
+    handling window opens at intake; transferred and sent back (退单),
+    urged by a supervisor (督办), its handling window extended once (服务补救), a callback
+    that reached nobody, then one that did."""
+    wf, case_id = ComplaintWorkflow, f"CMP-HIST-STD{suffix}"
+    now = (await env.get_current_time()).astimezone(UTC)
+    inp = case_input(
+        case_id,
+        CaseType.COMPLAINT,
+        category=Category.SERVICE,
+        severity=Severity.MAJOR,
+        policy_version="2026.3",
+        received_at=now - timedelta(hours=20),
+    )
+    h = await _start(env, wf, case_id, task_queue, inp)
+    await h.execute_update(wf.accept, AcceptAction(CS))
+    await h.execute_update(wf.transfer, TransferAction(CS, "product", "a tariff question"))
+    await h.execute_update(wf.send_back, SendBackAction(PRODUCT, "a billing question"))
+    await h.execute_update(wf.accept, AcceptAction(CS))
+    handling = (await h.query(wf.snapshot)).windows["handling"]
+    await h.execute_update(
+        wf.urge, UrgeAction(SUPERVISOR, now + timedelta(hours=30), "the customer called again")
+    )
+    await h.execute_update(
+        wf.extend,
+        ExtendAction(SUPERVISOR, WindowName.HANDLING, handling.due_at + timedelta(days=1), "bill"),
+    )
+    await h.execute_update(wf.resolve, ResolveAction(CS, "refund 30", "billing check"))
+    await h.execute_update(wf.feedback, FeedbackAction(CS, "refunded"))
+    await h.execute_update(wf.callback_attempt, CallbackAttemptAction(CS, "no answer"))
+    await h.execute_update(wf.callback, CallbackAction(CS, Satisfaction.SATISFIED))
+    await _finished(h)
+    return h
+
+
+async def appeal_answered(env, task_queue: str = QUEUE, suffix: str = ""):
+    """2026.3: a regulator's appeal about a complaint, starting at L3; accepted and answered."""
+    about = f"CMP-HIST-APPEALED{suffix}"
+    await _start(
+        env,
+        ComplaintWorkflow,
+        about,
+        task_queue,
+        case_input(about, CaseType.COMPLAINT, policy_version="2026.3"),
+    )
+    wf, case_id = AppealWorkflow, f"APL-HIST-1{suffix}"
+    inp = case_input(case_id, CaseType.APPEAL, policy_version="2026.3", links={"appeal_of": about})
+    inp.created_by = MIIT
+    h = await _start(env, wf, case_id, task_queue, inp)
+    await h.execute_update(wf.accept, AcceptAction(CS))
+    await h.execute_update(wf.reply_regulator, ReplyRegulatorAction(CS, "refunded; customer ok"))
+    await _finished(h)
+    await env.client.get_workflow_handle(about).terminate("scenario finished")
+    return h
+
+
 async def _finished(handle) -> None:
     """Wait for the case to complete by polling, not with `handle.result()`: a result wait lets
     the time-skipping server jump to the completed case's default 10-year run timeout, and the
@@ -320,6 +392,8 @@ SCENARIOS: dict[str, Scenario] = {
         fault_dispatched,
         service_request_done,
         complaint_continued,
+        complaint_standard_clocks,
+        appeal_answered,
     )
 }
 

@@ -34,7 +34,7 @@ from worker import build_worker
 # The policy the HTTP tests run: the packaged one plus a row that makes WeChat complaints'
 # response window 4 seconds, so an escalation can be watched over HTTP in real time while
 # every other complaint keeps its real 24 h.
-BASE_VERSION = "2026.2"  # the newest packaged policy: it covers every case type
+BASE_VERSION = "2026.3"  # the default packaged policy: every case type, every clock
 TEST_VERSION = "9999.1"
 FAST_ROW = """
 [[windows]]

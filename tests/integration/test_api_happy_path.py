@@ -70,11 +70,14 @@ async def test_api_happy_path(http, stack):
         return [w async for w in stack["client"].list_workflows(query)]
 
     [found] = await until(findable)
-    assert found.typed_search_attributes.get(sa.NEXT_DEADLINE) == ts(response["due_at"])
+    # The first thing due is the 30-minute decision (policy 2026.3, 000 §2.4's 受理 step).
+    decision = case["windows"]["decision"]
+    assert decision["target"] == "30m" and ts(decision["due_at"]) < ts(response["due_at"])
+    assert found.typed_search_attributes.get(sa.NEXT_DEADLINE) == ts(decision["due_at"])
     assert ts(response["due_at"]) - ts(response["opened_at"]) == timedelta(hours=24)
     assert ts(response["opened_at"]) == ts(case["opened_at"])
     assert 23 * 3600 < response["remaining_seconds"] <= 24 * 3600
-    assert case["next_deadline"] == response["due_at"] and case["next_window"] == "response"
+    assert case["next_deadline"] == decision["due_at"] and case["next_window"] == "decision"
     assert case["customer"]["phone"] == "138****8000"  # the channel sees it masked
 
     case = await act(http, cid, "accept", "cs")
@@ -182,11 +185,21 @@ async def test_api_happy_path(http, stack):
         )
         assert cid not in [c["case_id"] for c in listed.json()["items"]], params
 
-    history = await http.get(f"/api/v1/cases/{cid}/history", headers=auth("supervisor"))
-    assert history.status_code == 200
-    [run] = history.json()["runs"]  # one run: the case never neared a history limit
-    assert run["status"] == "COMPLETED"
-    types = [e["eventType"] for e in run["history"]["events"]]
+    # Page by page (a page holds one run's events); one run: the case never neared a limit.
+    types, cursor = [], None
+    while True:
+        params = {"cursor": cursor} if cursor else {}
+        history = await http.get(
+            f"/api/v1/cases/{cid}/history", params=params, headers=auth("supervisor")
+        )
+        assert history.status_code == 200, history.text
+        page = history.json()
+        [run] = page["runs"]
+        assert page["run_ids"] == [run["run_id"]] and run["status"] == "COMPLETED"
+        types += [e["eventType"] for e in run["history"]["events"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
     assert types[0] == "EVENT_TYPE_WORKFLOW_EXECUTION_STARTED"
     assert types[-1] == "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED"
     # One update per agent action above; the intake was a plain start carrying its plan.

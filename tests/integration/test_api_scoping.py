@@ -106,9 +106,10 @@ async def test_idempotency_keys_and_client_references_are_the_callers_own(http, 
     key = f"key-{uuid.uuid4().hex}"
     first = await _file(http, "channel", headers={"Idempotency-Key": key})
     # Another department's agent replaying the hotline's key gets nothing of that case.
+    # (Another customer: staff see a repeat complaint's link to the earlier case.)
     r = await http.post(
         "/api/v1/cases",
-        json=complaint_body(),
+        json=complaint_body(customer={"name": "李四", "phone": "13911112222"}),
         headers={**auth("product"), "Idempotency-Key": key},
     )
     assert r.status_code == 201 and r.json()["case_id"] != first  # a case of its own
@@ -119,6 +120,8 @@ async def test_idempotency_keys_and_client_references_are_the_callers_own(http, 
         "/api/v1/cases", json=complaint_body(), headers={**auth("app"), "Idempotency-Key": key}
     )
     assert other.status_code == 201 and other.json()["case_id"] != first
+    # The same customer again, so a repeat of the hotline's case; the app is not told of it.
+    assert first not in other.text and other.json()["repeat_of"] is None
     # Its mismatched body is its own conflict, naming its own case, never the hotline's.
     clash = await http.post(
         "/api/v1/cases",

@@ -51,8 +51,8 @@ async def test_evidence_is_checked_by_content_scoped_and_referenced_by_id(http, 
     # Named .png, but an executable by its bytes: refused.
     r = await upload(http, case_id, "channel", b"MZ\x90\x00" + b"\x00" * 200, "x.png", 415)
     assert "not accepted" in r["detail"]
-    # Another intake channel did not file this case: it may not attach to it.
-    await upload(http, case_id, "app", photo, expect=403)
+    # Another intake channel did not file this case: to it, the case does not exist.
+    await upload(http, case_id, "app", photo, expect=404)
     # Over the cap (10 MiB by default): refused before it is stored.
     await upload(http, case_id, "channel", PNG_MAGIC + b"\x00" * (10 * 1024 * 1024), expect=413)
 
@@ -112,14 +112,19 @@ async def test_a_repeat_complaint_is_linked_flagged_and_searchable_by_phone(http
         json=complaint_body(customer={"name": name, "phone": phone}),
         headers=auth("channel"),
     )
-    assert repeat.json()["repeat_of"] == first
-    assert repeat.json()["links"]["repeat_of"] == first
+    # The link is for staff: the channel is not told (the earlier case may be another's).
+    assert repeat.json()["repeat_of"] is None and "repeat_of" not in repeat.json()["links"]
+    repeat_id = repeat.json()["case_id"]
+    seen = (await http.get(f"/api/v1/cases/{repeat_id}", headers=auth("supervisor"))).json()
+    assert seen["repeat_of"] == first and seen["links"]["repeat_of"] == first
     other = await http.post(
         "/api/v1/cases",
         json=complaint_body(customer={"name": name, "phone": phone}, category="product"),
         headers=auth("channel"),
     )
-    assert other.json()["repeat_of"] is None  # another category is another matter
+    other_id = other.json()["case_id"]
+    seen = (await http.get(f"/api/v1/cases/{other_id}", headers=auth("supervisor"))).json()
+    assert seen["repeat_of"] is None  # another category is another matter
 
     # Staff search by phone (in the body: never in a URL, so never in an access log).
     found = await http.post("/api/v1/cases/search", json={"phone": phone}, headers=auth("cs"))

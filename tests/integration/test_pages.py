@@ -58,8 +58,13 @@ async def test_floor_lists_breached_cases_first_with_live_countdowns(http, page,
     await page.wait_for_timeout(2100)
     after = await countdown.inner_text()
     assert before != after  # it ticks down in the browser
-    # A breached case counts down to its next escalation climb.
-    assert "escalation" in await page.locator(f"tr[data-case='{cid}']").inner_text()
+    # A breached case counts down to whatever comes first: here its 30-minute decision
+    # window, due before the next escalation climb (L2 acts within 4 h).
+    case = (await http.get(f"/api/v1/cases/{cid}", headers=auth("supervisor"))).json()
+    assert case["next_window"] == "decision"
+    assert case["next_deadline"] < case["escalation"]["next_at"]
+    row = await page.locator(f"tr[data-case='{cid}']").inner_text()
+    assert "decision" in row and "breached" in row and "L2" in row
     assert int(await page.locator("[data-testid=breached-count]").inner_text()) >= 1
     await page.screenshot(path="/tmp/caseflow-floor.png", full_page=True)
 

@@ -45,6 +45,12 @@ def test_field_types_become_the_right_inputs():
         "result": "textarea",
         "process": "textarea",
         "evidence": "textarea",
+        "attachments": "multiselect",  # the case's own files
+    }
+    assert _widgets("extend") == {
+        "window": "select",
+        "until": "datetime",
+        "reason": "textarea",
     }
     assert _widgets("transfer") == {"department": "select", "reason": "textarea"}
     assert _widgets("dispatch") == {

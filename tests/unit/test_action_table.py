@@ -72,7 +72,7 @@ def test_every_spec_names_a_registered_workflow_and_unique_prefixes():
 @pytest.mark.parametrize("case_type", list(CaseType))
 def test_a_spec_is_consistent_with_itself(case_type):
     spec = CASE_TYPES[case_type]
-    assert set(spec.intake_windows) <= set(spec.windows)
+    assert set(spec.starts) <= set(spec.all_windows)
     assert spec.phases[0] == Phase.NEW and spec.phases[-1] == Phase.ARCHIVED
     assert spec.outcomes, "a case type must be able to end"
     for rule in actions_for(case_type):

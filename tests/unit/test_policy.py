@@ -128,9 +128,9 @@ def test_file_name_must_match_the_version(tmp_path):
 
 
 def test_versions_newest_active_and_pinned_ones_kept(tmp_path):
-    write(tmp_path, "2026.2", DEFAULT.replace('version = "2026.1"', 'version = "2026.2"'))
+    write(tmp_path, "2027.1", DEFAULT.replace('version = "2026.1"', 'version = "2027.1"'))
     book = PolicyBook.load(tmp_path)
-    assert book.active_version == "2026.2"
+    assert book.active_version == "2027.1"
     assert book.get("2026.1").version == "2026.1"
     assert PolicyBook.load(tmp_path, active="2026.1").active_version == "2026.1"
     with pytest.raises(PolicyError, match="not found"):
@@ -164,3 +164,51 @@ def test_an_invalid_policy_stops_the_worker_at_start_with_a_clear_error(tmp_path
     assert done.returncode == 2
     assert "7.9.toml" in done.stderr and "invalid duration 'five days'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_strict_reading_is_taken_only_when_selected():
+    book = PolicyBook.load()
+    # 2026.3-strict sorts after 2026.3, but only a "default" reading becomes active unasked.
+    assert book.active_version == "2026.3"
+    assert book.get("2026.3-strict").reading == "strict"
+    strict = PolicyBook.load(active="2026.3-strict")
+    assert strict.active_version == "2026.3-strict"
+
+
+def test_versions_sort_by_number_and_never_compare_words_with_numbers(tmp_path):
+    for version in ("2026.9", "2026.10", "2026.10-strict"):
+        text = DEFAULT.replace('version = "2026.1"', f'version = "{version}"')
+        if version.endswith("strict"):
+            text = text.replace(
+                f'version = "{version}"', f'version = "{version}"\nreading = "strict"'
+            )
+        write(tmp_path, version, text)
+    assert PolicyBook.load(tmp_path).active_version == "2026.10"
+
+
+def test_every_packaged_version_names_its_conflicts_or_predates_them():
+    book = PolicyBook.load()
+    for version in ("2026.3", "2026.3-strict"):
+        topics = {c.topic for c in book.get(version).conflicts}
+        assert {
+            "complaint handling time",
+            "inquiry handling time",
+            "transfer hand-over time",
+            "first reply online",
+            "closed loop",
+            "satisfaction target",
+            "record retention",
+        } <= topics
+    # The strict version takes the shortest limit for complaints.
+    strict = book.get("2026.3-strict")
+    rows = {r.id: r.targets for r in strict.windows}
+    assert rows["complaint-default"]["handling"] == "24h"
+
+
+def test_where_a_clock_starts_is_the_policys_and_only_where_it_may_move(tmp_path):
+    moved = DEFAULT.replace('version = "2026.1"', 'version = "2027.2"') + (
+        '\n[starts.complaint]\nfeedback = "receipt"\n'
+    )
+    write(tmp_path, "2027.2", moved)
+    with pytest.raises(PolicyError, match="fixed by its step"):
+        PolicyBook.load(tmp_path)

@@ -39,6 +39,8 @@ async def _end_cases(harness):
 
 
 async def start(harness, limits: HistoryLimits, **kwargs):
+    # The window mechanics these tests were written against (handling from acceptance).
+    kwargs.setdefault("policy_version", "2026.2")
     inp = case_input(CaseType.COMPLAINT, **kwargs)
     inp.limits = limits
     first = await harness.env.client.start_workflow(

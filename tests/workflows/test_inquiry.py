@@ -91,6 +91,16 @@ STATUTORY_2026 = frozenset(
 THURSDAY = 3
 
 
+@pytest.fixture(autouse=True, scope="module")
+def pinned_policy(harness):
+    """These tests check the window mechanics as written against 2026.2 (handling from
+    acceptance, no decision or transfer-completion clocks); 2026.3's are in
+    test_standards_clocks.py."""
+    harness.default_policy_version = "2026.2"
+    yield
+    harness.default_policy_version = None
+
+
 @pytest.fixture(autouse=True)
 async def _end_cases(harness):
     """Each test's cases end with it, so later sleeps do not drive their timers."""

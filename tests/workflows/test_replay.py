@@ -99,6 +99,8 @@ def test_histories_are_committed():
         "fault_dispatched",
         "service_request_done",
         "complaint_continued",
+        "complaint_standard_clocks",
+        "appeal_answered",
     } <= names
     for path in HISTORIES:
         workflow_type, _ = load(path)
@@ -208,6 +210,42 @@ def test_committed_histories_of_the_new_case_types_cover_their_scenarios():
         "archived",
     ]
     assert "fulfilled" in recorded_kinds(load(HISTORIES_DIR / "service_request_done.json")[1])
+
+
+def test_committed_histories_of_the_standard_clocks_cover_their_scenarios():
+    _, data = load(HISTORIES_DIR / "complaint_standard_clocks.json")
+    assert recorded_kinds(data) == [
+        "intake",
+        "breach",  # the decision window, 30 min from a receipt 20 h before the filing
+        "arrived_late",
+        "escalated",
+        "warning",
+        "accepted",
+        "transferred",
+        "sent_back",
+        "accepted",
+        "urged",
+        "extended",
+        "resolved",
+        "feedback_delivered",
+        "callback_attempt",
+        "callback",
+        "archived",
+    ]
+    intake = recorded_events(data)[0]
+    assert intake["data"]["policy_version"] == "2026.3" and "received_at" in intake["data"]
+    _, appeal = load(HISTORIES_DIR / "appeal_answered.json")
+    assert recorded_kinds(appeal) == ["intake", "accepted", "regulator_replied", "archived"]
+    # The appealed complaint was told (a signal to it from the appeal).
+    assert event_types(appeal)["EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED"] == 1
+
+
+def test_histories_recorded_by_0_2_0_carry_no_clock_starts():
+    """The 0.2.0 histories are kept as recorded: their policies carry no `starts` (the case
+    type's defaults apply, caseflow.intake.with_starts), which the replays above exercise."""
+    _, data = load(HISTORIES_DIR / "complaint_filed_by_api.json")
+    started = data["events"][0]["workflowExecutionStartedEventAttributes"]
+    assert "starts" not in _payload(started["input"])["intake"]["policy"]
 
 
 def test_the_continued_history_starts_from_the_carried_state():

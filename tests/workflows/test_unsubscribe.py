@@ -53,6 +53,16 @@ MARGIN = timedelta(seconds=2)
 LONG_CONSENT = "9310.1"  # a test policy whose consent window (96 h) outlasts the 72 h one
 
 
+@pytest.fixture(autouse=True, scope="module")
+def pinned_policy(harness):
+    """These tests check the window mechanics as written against 2026.2 (handling from
+    acceptance, no decision or transfer-completion clocks); 2026.3's are in
+    test_standards_clocks.py."""
+    harness.default_policy_version = "2026.2"
+    yield
+    harness.default_policy_version = None
+
+
 @pytest.fixture(autouse=True)
 async def _end_cases(harness):
     """Each test's cases end with it, so later sleeps do not drive their timers."""
@@ -119,6 +129,7 @@ async def start(
         created_by=HOTLINE,
         search_attributes=False,  # the test server does not index custom attributes
         services=services,
+        policy_version=harness.default_policy_version,
     )
     handle = await harness.env.client.start_workflow(
         WF.run, inp, id=case_id, task_queue=harness.task_queue

@@ -54,12 +54,12 @@ with workflow.unsafe.imports_passed_through():
     from caseflow.domain.case_types import spec
     from caseflow.domain.errors import Refusal, invalid_input, invalid_state
     from caseflow.domain.guard import check_action, not_applicable
-    from caseflow.intake import intake_record, new_state, receipt
+    from caseflow.intake import intake_record, new_state, receipt, with_starts
     from caseflow.search_attributes import search_attribute_values
 
 from workflows.lifecycle.actions import Check, action, refusal_error
-from workflows.lifecycle.clock import Clock
-from workflows.lifecycle.escalation import EPSILON, STEP_WINDOWS, Ladder
+from workflows.lifecycle.clock import STEP_WINDOWS, Clock
+from workflows.lifecycle.escalation import EPSILON, Ladder
 from workflows.lifecycle.recording import Recorder
 
 APPEALED = "appealed"  # the signal an appeal sends the case it is about
@@ -142,7 +142,7 @@ class CaseWorkflow(Recorder, Clock, Ladder):
         self._attributes: dict[str, object] | None = None
         if inp.carried is not None:  # a continued run: the exact state, nothing re-planned
             self.state = inp.carried.state
-            self.policy = inp.carried.policy
+            self.policy = with_starts(inp.carried.policy, self.state.case_type)
             self._opened = self._recorded = True
             if inp.search_attributes:  # continue-as-new keeps the run's attributes
                 self._attributes = search_attribute_values(self.state)
@@ -172,7 +172,7 @@ class CaseWorkflow(Recorder, Clock, Ladder):
     async def _open(self) -> None:
         """Pin the policy, route the case, open its intake windows and record the intake."""
         intake = self.inp.intake or await self._resolve_intake()
-        self.policy = intake.policy
+        self.policy = with_starts(intake.policy, self.inp.case_type)
         record = intake_record(self.inp, self.state.opened_at, intake)
         self.state = record.state
         self._opened = True
@@ -196,12 +196,18 @@ class CaseWorkflow(Recorder, Clock, Ladder):
     async def _arrived_late(self) -> None:
         """A case that arrives after one of its deadlines (a letter read late, a regulator's
         transfer): those windows are breached at intake and the case climbs one level, with an
-        event saying so; it does not climb every level it would have climbed meanwhile."""
+        event saying so; it does not climb every level it would have climbed meanwhile.
+
+        Late means due by the filing instant. A deadline that passed between the filing and the
+        worker's first task (a worker down) takes the timers' path, warning first, as if the
+        worker had been up; and a case filed without `received_at` (all of 0.2.0's) is never
+        late, so this adds no command to their replay."""
         now = workflow.now()
+        filed = self.state.opened_at + EPSILON
         late = [
             w
             for w in self._windows_in_order()
-            if w.state == WindowState.RUNNING and w.due_at is not None and w.due_at <= now + EPSILON
+            if w.state == WindowState.RUNNING and w.due_at is not None and w.due_at <= filed
         ]
         if not late:
             return
@@ -258,6 +264,14 @@ class CaseWorkflow(Recorder, Clock, Ladder):
                     pass
             async with self._lock:
                 await self._fire_due()
+            due = self._next_instant()
+            if self._changes == seen and due is not None and due <= workflow.now() + EPSILON:
+                # Something claims to be due that firing did not change: a bug in a step. Wait
+                # for the next action rather than spin (which would fail every task).
+                workflow.logger.error(
+                    "a due instant changed nothing", extra={"case_id": self.state.case_id}
+                )
+                await workflow.wait_condition(lambda seen=seen: self._changes != seen)
 
     # ------------------------------------------------------------------ bounded history
     def _history_full(self) -> bool:

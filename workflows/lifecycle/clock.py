@@ -19,10 +19,13 @@ with workflow.unsafe.imports_passed_through():
         WindowName,
         WindowState,
     )
-    from caseflow.intake import new_window, plan_request, policy_request
+    from caseflow.intake import new_window, plan_request, policy_request, with_starts
 
 # Clock math is pure and quick: a local activity keeps it off the task queue.
 CLOCK_TIMEOUT = timedelta(seconds=10)
+# Windows that are steps of the case rather than obligations of its staff: no warning, no
+# breach; what happens at their deadline is the case type's (`_on_due`).
+STEP_WINDOWS = frozenset({WindowName.REPLY_REMINDER, WindowName.REPLY})
 
 
 class Clock:
@@ -33,11 +36,12 @@ class Clock:
     policy: ResolvedPolicy | None
 
     async def _resolve_policy(self, version: str | None) -> ResolvedPolicy:
-        return await workflow.execute_local_activity_method(
+        policy = await workflow.execute_local_activity_method(
             ClockActivities.resolve_policy,
             policy_request(self.state, version),
             start_to_close_timeout=CLOCK_TIMEOUT,
         )
+        return with_starts(policy, self.state.case_type)
 
     async def _plan(self, target: str, now: datetime, segments: list[Segment]) -> PlanResult:
         assert self.policy is not None
@@ -56,6 +60,8 @@ class Clock:
         now = at or workflow.now()
         plan = await self._plan(target, now, [Segment(start=now)])
         w = new_window(name, target, now, plan)
+        if name in STEP_WINDOWS:
+            w.warn_at = None  # nobody to warn: the step itself is what happens at its end
         self.state.windows[name.value] = w
         return w
 

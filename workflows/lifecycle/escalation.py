@@ -30,9 +30,6 @@ from workflows.lifecycle.clock import CLOCK_TIMEOUT
 
 # Timers fire with millisecond precision; a deadline this close counts as reached.
 EPSILON = timedelta(milliseconds=1)
-# Windows that are steps of the case rather than obligations of its staff: no warning, no
-# breach; what happens at their deadline is the case type's (`_on_due`).
-STEP_WINDOWS = frozenset({WindowName.REPLY_REMINDER, WindowName.REPLY})
 
 
 class Ladder:
@@ -47,8 +44,7 @@ class Ladder:
         for w in self._windows_in_order():
             if w.state != WindowState.RUNNING:
                 continue
-            warn_due = w.warned_at is None and w.warn_at is not None and w.warn_at <= horizon
-            if warn_due and w.name not in STEP_WINDOWS:
+            if w.warned_at is None and w.warn_at is not None and w.warn_at <= horizon:
                 await self._warn(w, now)
             if w.due_at is not None and w.due_at <= horizon:
                 await self._on_due(w, now)
