@@ -46,7 +46,9 @@ def check_filer(user: User, case_id: str, filed_by: str | None) -> None:
 
 def check_can_read(user: User, state: CaseState) -> None:
     check_filer(user, state.case_id, state.filed_by)
-    if user.role == Role.AGENT.value and state.department != user.department:
+    # 首问负责制 (002 §7.3): the first responsible agent follows the case into any department.
+    follows = state.first_responsible == user.id
+    if user.role == Role.AGENT.value and state.department != user.department and not follows:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
             f"case {state.case_id} belongs to department '{state.department}'; agents see "

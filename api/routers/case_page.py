@@ -18,6 +18,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.access import check_can_read
 from api.action_forms import action_form, parse_form, posted_values
 from api.action_runner import ActionRefused, perform_action
 from api.errors import UPDATE_OUTLIVED_WORKFLOW, ServiceUnavailable
@@ -69,8 +70,7 @@ async def load_case(request: Request, user: User, case_id: str) -> CaseState:
     if row is None:
         raise HTTPException(404, f"case {case_id} not found")
     state = _state.validate_python(row.state)
-    if user.role == Role.AGENT.value and state.department != user.department:
-        raise HTTPException(403, f"case {case_id} belongs to another department")
+    check_can_read(user, state)
     return state
 
 

@@ -95,14 +95,18 @@ async def workbench(request: Request, user: PageUser) -> HTMLResponse:
     unassigned = and_(CaseRow.assignee.is_(None), CaseRow.department == user.department)
     if user.department is None:  # supervisors without a department: every unassigned case
         unassigned = CaseRow.assignee.is_(None)
+    # 首问负责制 (002 §7.3): the agent who took the case first follows it after a transfer.
+    followed = CaseRow.first_responsible == user.id
+    group = case((mine, 0), (unassigned, 1), else_=2)
     async with request.app.state.engine.connect() as conn:
         rows = (
             await conn.execute(
-                select(*CASE_COLUMNS, case((mine, 0), else_=1).label("group"))
-                .where(CaseRow.phase.in_(OPEN), or_(mine, unassigned))
-                # Mine first, then the department's unassigned; each by its next deadline.
+                select(*CASE_COLUMNS, group.label("group"))
+                .where(CaseRow.phase.in_(OPEN), or_(mine, unassigned, followed))
+                # Mine first, then the department's unassigned, then those I follow; each by
+                # its next deadline.
                 .order_by(
-                    case((mine, 0), else_=1),
+                    group,
                     CaseRow.next_deadline.asc().nulls_last(),
                     CaseRow.opened_at,
                 )
@@ -119,6 +123,7 @@ async def workbench(request: Request, user: PageUser) -> HTMLResponse:
         refresh=REFRESH_SECONDS,
         mine=[c for c in cases if c["group"] == 0],
         unassigned=[c for c in cases if c["group"] == 1],
+        followed=[c for c in cases if c["group"] == 2],
         failed_total=failed_total,
         failed=failed,
     )

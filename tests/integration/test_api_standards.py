@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.integration.conftest import act, auth, complaint_body, ts
+from tests.integration.pages_kit import signed_in_client
 
 
 async def file(http, body, who="channel", expect=201):
@@ -123,3 +124,29 @@ async def test_a_regulator_files_an_appeal_and_sees_only_its_status(http):
     await act(http, cid, "resolve", "cs", {"result": "refunded", "process": "checked"})
     await act(http, cid, "feedback", "cs", {"message": "refunded"})
     await act(http, cid, "callback", "cs", {"satisfaction": "satisfied"})
+
+
+async def test_the_first_responsible_agent_follows_a_transferred_case(http, stack):
+    """首问负责制 (002 §7.3): after a transfer the agent who took the case first still reads it,
+    finds it on the workbench and may add notes; handling it is the new department's."""
+    cid = (await file(http, complaint_body()))["case_id"]
+    await act(http, cid, "accept", "cs")
+    await act(http, cid, "transfer", "cs", {"department": "product", "reason": "tariff"})
+    case = await http.get(f"/api/v1/cases/{cid}", headers=auth("cs"))
+    assert case.status_code == 200 and case.json()["department"] == "product"
+    await act(http, cid, "note", "cs", {"text": "the customer called me again"})
+    r = await http.post(f"/api/v1/cases/{cid}/actions/accept", json={}, headers=auth("cs"))
+    assert r.status_code == 403
+    # Another customer-service agent did not take it first: the case is not theirs to read.
+    other = await http.get(f"/api/v1/cases/{cid}", headers=auth("network"))
+    assert other.status_code == 403
+    async with signed_in_client(stack["base"], "agent.cs") as page:
+        work = await page.get("/work")
+        assert work.status_code == 200
+        followed = work.text.split('data-testid="followed"')[1].split("</div>")[0]
+        assert cid in followed
+        assert (await page.get(f"/cases/{cid}")).status_code == 200
+    await act(http, cid, "accept", "product")
+    await act(http, cid, "resolve", "product", {"result": "refunded", "process": "checked"})
+    await act(http, cid, "feedback", "product", {"message": "refunded"})
+    await act(http, cid, "callback", "product", {"satisfaction": "satisfied"})
