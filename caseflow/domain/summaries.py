@@ -11,8 +11,6 @@ these forms; tests/unit/test_history_labels.py holds the two together).
 Pure formatting: no clock, no I/O (workflow code calls it through the sandbox pass-through).
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
