@@ -41,7 +41,7 @@ from tests.workflows.conftest import (
     write_policy,
 )
 from tests.workflows.test_inquiry import THURSDAY, next_plain_weekday
-from worker import build_worker
+from worker import build_worker, claim_checks
 from workflows.complaint import ComplaintWorkflow as WF
 from workflows.inquiry import InquiryWorkflow
 from workflows.unsubscribe import UnsubscribeWorkflow
@@ -331,7 +331,9 @@ async def test_a_running_case_keeps_its_version_when_a_new_one_is_published(
     queue = f"tq-{uuid.uuid4().hex[:8]}"
     # No sticky cache: the case's next task must reach whichever worker runs then (a deploy).
     book_a = PolicyBook.load(tmp_path, active=version_a)
-    async with build_worker(env.client, db_engine, queue, book_a, max_cached_workflows=0):
+    async with build_worker(
+        env.client, db_engine, queue, book_a, max_cached_workflows=0, time_skipping_server=True
+    ):
         old = Harness(env, db_engine, queue)
         handle, state = await old.start(severity=Severity.GENERAL)
         assert state.policy_version == version_a
@@ -353,7 +355,7 @@ async def test_a_running_case_keeps_its_version_when_a_new_one_is_published(
     new = Harness(env, db_engine, queue)
     new.handles.append(handle)
     try:
-        async with build_worker(env.client, db_engine, queue, book_b):
+        async with build_worker(env.client, db_engine, queue, book_b, time_skipping_server=True):
             _, fresh = await new.start(severity=Severity.GENERAL)
             assert fresh.policy_version == version_b
             assert fresh.windows["response"].due_at == fresh.opened_at + 6 * H
@@ -398,7 +400,9 @@ async def test_a_running_case_keeps_its_version_when_a_new_one_is_published(
 
     # The history replays after the change: every deadline is in it, no policy is read.
     replayer = Replayer(
-        workflows=[WF, InquiryWorkflow, UnsubscribeWorkflow], data_converter=DATA_CONVERTER
+        workflows=[WF, InquiryWorkflow, UnsubscribeWorkflow],
+        data_converter=DATA_CONVERTER,
+        interceptors=[claim_checks(time_skipping_server=True)],
     )
     result = await replayer.replay_workflow(history)
     assert result.replay_failure is None
