@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
@@ -105,6 +106,16 @@ async def harness(env, db_engine):
     async with build_worker(env.client, db_engine, task_queue, time_skipping_server=True):
         yield harness
         await harness.terminate_open()
+
+
+@pytest.fixture(scope="module")
+def on_2026_2(harness):
+    """The module's cases start on policy 2026.2 when they name no version: the window
+    mechanics its tests were written against (handling from acceptance, no decision or
+    transfer-completion clocks). 2026.3's clocks are in test_standards_clocks.py."""
+    harness.default_policy_version = "2026.2"
+    yield
+    harness.default_policy_version = None
 
 
 @contextlib.asynccontextmanager
