@@ -23,6 +23,7 @@ from activities.maintenance import MaintenanceActivities
 from activities.records import RecordActivities
 from caseflow.attachments import build_blob_store
 from caseflow.case_numbers import CaseNumbers
+from caseflow.claim_interceptors import VerifyClaims
 from caseflow.db import make_engine
 from caseflow.domain.case_types import CASE_TYPES
 from caseflow.health_server import start_health_server
@@ -35,9 +36,9 @@ from caseflow.provisioning import PostgresProvisioning
 from caseflow.readmodel.maintenance import Retention, StatisticsReports
 from caseflow.readmodel.queries import OutageQueries
 from caseflow.readmodel.writes import ReadModelWriter
-from caseflow.settings import Settings, get_settings
+from caseflow.settings import SettingError, Settings, get_settings
 from caseflow.temporal import connect, metrics_runtime
-from workflows.registry import ALL_WORKFLOWS
+from workflows.registry import ALL_WORKFLOWS, CASE_WORKFLOW_TYPES
 from workflows.schedules import ensure_schedules
 
 log = logging.getLogger("caseflow.worker")
@@ -57,6 +58,16 @@ def history_archiver(client: Client, engine: AsyncEngine, task_queue: str) -> Hi
     """Stores the readable history of this task queue's case runs once they close."""
     workflows = {spec.workflow for spec in CASE_TYPES.values()}
     return HistoryArchiver(client, HistoryStore(engine), task_queue, workflows)
+
+
+def claim_checks(settings: Settings | None = None, time_skipping_server: bool = False):
+    """Every actor a case records is one the API authenticated (caseflow/claims.py). Part of
+    the case workflows' code: its `signed-claims` patch marker is in their histories, so a
+    Replayer needs it (and the claim keys) as much as a worker does."""
+    settings = settings or get_settings()
+    return VerifyClaims(
+        settings.claim_key_ring(), CASE_WORKFLOW_TYPES, time_skipping_server=time_skipping_server
+    )
 
 
 def build_worker(
@@ -83,10 +94,12 @@ def build_worker(
         StatisticsReports(engine, timezone, settings.customer_base, settings.customer_base_months),
         Retention(engine, timezone, build_blob_store(settings, engine)),
     )
+    verify = claim_checks(settings, options.pop("time_skipping_server", False))
     return Worker(
         client,
         task_queue=task_queue,
         workflows=ALL_WORKFLOWS,
+        interceptors=[verify, *options.pop("interceptors", [])],
         workflow_runner=options.pop("workflow_runner", WORKFLOW_RUNNER),
         activities=[
             clock.resolve_policy,
@@ -164,7 +177,7 @@ def main() -> None:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_worker(settings))
-    except PolicyError as exc:
+    except (PolicyError, SettingError) as exc:
         log.error("cannot start: %s", exc)
         sys.exit(2)
 
