@@ -92,6 +92,9 @@ async def test_a_supervisor_reads_the_decoded_history_in_words(http, stack):
         "phone": phone,
         "customer_id": None,
         "tier": "standard",
+        "email": None,
+        "app_id": None,
+        "openid": None,
     }
     assert filed["text"] == "channel.hotline filed the case: complaint"
     # The note: who wrote it, what they wrote, and the case after it.
