@@ -6,6 +6,8 @@ answers 401; an agent is refused the UI; the UI changes no case through caseflow
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 
 import httpx
@@ -54,10 +56,27 @@ async def _checks_over_http(base: str, case_id: str) -> None:
         assert case.status_code == 200 and f'href="{ui}"' in case.text
 
 
+def _payload_texts(answer: dict) -> str:
+    """What the codec gave the UI, as text: each payload's data is base64 of its JSON (with
+    non-ASCII escaped, so it is parsed and written again)."""
+    return "\n".join(
+        json.dumps(json.loads(base64.b64decode(p["data"])), ensure_ascii=False)
+        for p in answer["payloads"]
+        if p.get("data")
+    )
+
+
 async def _decoded_in_the_ui(base: str, case_id: str, note: str) -> None:
     async with browser() as chromium:
         page = await chromium.new_page(viewport={"width": 1400, "height": 1000})
         await browser_sign_in(page, base, "supervisor")
+        decoded: list[str] = []  # what caseflow's codec answered the UI, as text
+
+        async def keep(response) -> None:
+            if response.url.startswith(f"{base}/codec/decode") and response.ok:
+                decoded.append(_payload_texts(await response.json()))
+
+        page.on("response", keep)
         await page.goto(f"{base}/cases/{case_id}")
         await page.click("[data-testid=temporal-ui]")
         # The UI moves on to the case's latest run (its timeline); then its event history.
@@ -69,7 +88,10 @@ async def _decoded_in_the_ui(base: str, case_id: str, note: str) -> None:
         accepted = page.get_by_text("Workflow Execution Update Accepted").first
         await accepted.wait_for(timeout=60_000)
         await accepted.click()
-        await page.get_by_text(note).first.wait_for(state="visible", timeout=30_000)
+        # The row opens on the decoded arguments: the actor in clear (the editor renders only
+        # the lines in view, so the note's own line is checked in what the codec answered).
+        await page.get_by_text('"user_id": "agent.cs"').first.wait_for(timeout=30_000)
+        assert any(note in text for text in decoded)
         body = await page.inner_text("body")
         assert CODEC_ERROR not in body
         assert "binary/encrypted" not in body  # nothing left undecoded on the page
