@@ -10,7 +10,14 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from api.access import Scrubber, mask, mask_email
 from api.action_bodies import MAX_TEXT, Body
@@ -53,6 +60,19 @@ from caseflow.policy import (
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 SERVICE_PATTERN = re.compile(r"^(voice|sms|data|account|vas:[a-z0-9_-]{1,32})$")
+
+
+def _iso_instant(value: object) -> object:
+    """Query values are strings, and pydantic would read "0.5" as seconds since 1970: an
+    instant in a query must be written as the schema says (ISO 8601, with its zone)."""
+    if isinstance(value, str) and not ISO_INSTANT.match(value):
+        raise ValueError("expected an ISO 8601 date-time with zone, e.g. 2026-12-01T09:00:00+08:00")
+    return value
+
+
+ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+# An instant in a query parameter: an aware ISO 8601 date-time, nothing else.
+QueryInstant = Annotated[AwareDatetime, BeforeValidator(_iso_instant)]
 
 
 # ------------------------------------------------------------------ intake

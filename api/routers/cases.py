@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
-from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
@@ -54,6 +54,7 @@ from api.schemas import (
     CaseSummary,
     CaseView,
     LinkedCaseStatus,
+    QueryInstant,
     TimelineEvent,
     case_view,
 )
@@ -593,8 +594,8 @@ async def get_readable_history(
     actor: Annotated[str | None, Query(max_length=64, description="A user id, or system")] = None,
     window: Annotated[WindowName | None, Query(description="Events naming this window")] = None,
     kind: Annotated[list[Kind] | None, Query(description="Event kinds (repeatable)")] = None,
-    since: Annotated[AwareDatetime | None, Query(description="At or after (with zone)")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="At or before (with zone)")] = None,
+    since: Annotated[QueryInstant | None, Query(description="At or after (with zone)")] = None,
+    until: Annotated[QueryInstant | None, Query(description="At or before (with zone)")] = None,
     lang: Annotated[Literal["zh-CN", "en"], Query(description="Language of `text`")] = "zh-CN",
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=READABLE_MAX)] = READABLE_LIMIT,

@@ -185,6 +185,8 @@ async def test_filters_pick_by_actor_window_kind_and_time(http, stack):
     assert one["total"] == everything["total"] and one["events"] == everything["events"][1:2]
     bad = await http.get(path, params={"since": "2026-12-01T10:00"}, headers=auth("supervisor"))
     assert bad.status_code == 422  # an instant without its zone is ambiguous
+    bad = await http.get(path, params={"until": "0.5"}, headers=auth("supervisor"))
+    assert bad.status_code == 422 and "ISO 8601" in bad.text  # not seconds since 1970
     bad = await http.get(path, params={"kind": "nonsense"}, headers=auth("supervisor"))
     assert bad.status_code == 422
 
