@@ -15,6 +15,7 @@ from workflows.maintenance import (
     RetentionWorkflow,
 )
 from workflows.outage import OutageWorkflow
+from workflows.reconciler import ReconcileWorkflow
 from workflows.service_request import ServiceRequestWorkflow
 from workflows.unsubscribe import UnsubscribeWorkflow
 
@@ -33,4 +34,10 @@ _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 WORKFLOWS: dict[CaseType, type] = {t: _BY_NAME[s.workflow] for t, s in CASE_TYPES.items()}
 
 # Everything the worker runs: the case workflows plus the scheduled housekeeping.
-ALL_WORKFLOWS = [*_CLASSES, MonthlyReportWorkflow, QuarterlyReportWorkflow, RetentionWorkflow]
+ALL_WORKFLOWS = [
+    *_CLASSES,
+    MonthlyReportWorkflow,
+    QuarterlyReportWorkflow,
+    RetentionWorkflow,
+    ReconcileWorkflow,
+]

@@ -49,6 +49,10 @@ def case_row_values(state: CaseState) -> dict:
         updated_at=state.updated_at,
         closed_at=state.closed_at,
         state=_state_json.dump_python(state, mode="json"),
+        # A snapshot newer than the one the reconciler marked lost comes from a live run.
+        lost_at=None,
+        lost_status=None,
+        lost_run_id=None,
     )
 
 
