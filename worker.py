@@ -24,6 +24,7 @@ from activities.reconcile import ReconcileActivities
 from activities.records import RecordActivities
 from caseflow.attachments import build_blob_store
 from caseflow.case_numbers import CaseNumbers
+from caseflow.claim_interceptors import VerifyClaims
 from caseflow.db import make_engine
 from caseflow.health_server import start_health_server
 from caseflow.logging import setup_logging
@@ -35,9 +36,9 @@ from caseflow.readmodel.maintenance import Retention, StatisticsReports
 from caseflow.readmodel.queries import OutageQueries
 from caseflow.readmodel.writes import ReadModelWriter
 from caseflow.reconcile import TemporalRuns
-from caseflow.settings import Settings, get_settings
+from caseflow.settings import SettingError, Settings, get_settings
 from caseflow.temporal import connect, metrics_runtime
-from workflows.registry import ALL_WORKFLOWS
+from workflows.registry import ALL_WORKFLOWS, CASE_WORKFLOW_TYPES
 from workflows.schedules import ensure_schedules
 
 log = logging.getLogger("caseflow.worker")
@@ -51,6 +52,16 @@ log = logging.getLogger("caseflow.worker")
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows.lifecycle")
 )
+
+
+def claim_checks(settings: Settings | None = None, time_skipping_server: bool = False):
+    """Every actor a case records is one the API authenticated (caseflow/claims.py). Part of
+    the case workflows' code: its `signed-claims` patch marker is in their histories, so a
+    Replayer needs it (and the claim keys) as much as a worker does."""
+    settings = settings or get_settings()
+    return VerifyClaims(
+        settings.claim_key_ring(), CASE_WORKFLOW_TYPES, time_skipping_server=time_skipping_server
+    )
 
 
 def build_worker(
@@ -79,10 +90,12 @@ def build_worker(
     )
     # The reconciler asks Temporal's visibility through the worker's own client.
     reconcile = ReconcileActivities(LostCases(engine), TemporalRuns(client))
+    verify = claim_checks(settings, options.pop("time_skipping_server", False))
     return Worker(
         client,
         task_queue=task_queue,
         workflows=ALL_WORKFLOWS,
+        interceptors=[verify, *options.pop("interceptors", [])],
         workflow_runner=options.pop("workflow_runner", WORKFLOW_RUNNER),
         activities=[
             clock.resolve_policy,
@@ -151,7 +164,7 @@ def main() -> None:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_worker(settings))
-    except PolicyError as exc:
+    except (PolicyError, SettingError) as exc:
         log.error("cannot start: %s", exc)
         sys.exit(2)
 
