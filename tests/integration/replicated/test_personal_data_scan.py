@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import text
 from temporalio.api.common.v1 import Payload
 
+from caseflow.claims import HEADER as CLAIM_HEADER
 from caseflow.codec import ENCODING
 from tests.integration.conftest import auth
 from tests.integration.replicated.stack import ReplicatedStack
@@ -38,15 +39,18 @@ ALLOWED = {
     ("subscriptions", "phone"): {PHONE},
 }
 # Payloads Temporal may store in clear (JSON, or the empty value): search attributes (keywords,
-# numbers, times: never personal data) and the SDK's own bookkeeping in markers (a local
-# activity's sequence, attempt and type; a patch's id). A local activity's result is a payload
-# like any other: encrypted.
+# numbers, times: never personal data), the SDK's own bookkeeping in markers (a local
+# activity's sequence, attempt and type; a patch's id) and the signed actor claim in a start's,
+# update's or signal's header (a key id, an issue time and a MAC: exactly those fields, checked
+# below). A local activity's result is a payload like any other: encrypted.
 CLEAR_ENCODINGS = {b"json/plain", b"binary/null"}
 CLEAR_PATHS = (
     ".search_attributes.",
     ".marker_recorded_event_attributes.details[data]",
-    ".marker_recorded_event_attributes.details[patch_data]",
+    ".marker_recorded_event_attributes.details[patch-data]",
 )
+CLAIM_PATH = f".header.fields[{CLAIM_HEADER}]"
+CLAIM_FIELDS = {"v", "kid", "at", "mac"}
 
 
 def forms(value: str) -> list[bytes]:
@@ -237,6 +241,10 @@ def clear_payloads(message, path: str = "") -> list[str]:
     found = []
     if isinstance(message, Payload):
         encoding = message.metadata.get("encoding", b"")
+        if path.endswith(CLAIM_PATH) and encoding == b"json/plain":
+            if set(json.loads(message.data)) != CLAIM_FIELDS:
+                found.append(f"{path} (a claim with more than {sorted(CLAIM_FIELDS)})")
+            return found
         if encoding != ENCODING and not (
             encoding in CLEAR_ENCODINGS and any(p in path for p in CLEAR_PATHS)
         ):
@@ -294,6 +302,7 @@ async def test_a_customers_name_and_phone_are_only_where_the_read_model_needs_th
     # 3. Every history as Temporal stores it (no codec): no value in any byte, every payload
     # encrypted but search attributes, failure texts encoded too.
     encoded_failures = 0
+    in_clear: dict[str, str] = {}  # a payload stored in clear: where, and in which case
     for case_id in case_ids:
         async for run in stack.raw_client.list_workflows(f"WorkflowId = '{case_id}'"):
             history = await stack.raw_client.get_workflow_handle(
@@ -302,12 +311,14 @@ async def test_a_customers_name_and_phone_are_only_where_the_read_model_needs_th
             raw = b"".join(e.SerializeToString() for e in history.events)
             assert not found_in(raw), case_id
             for event in history.events:
-                assert clear_payloads(event) == [], (case_id, event.event_type)
+                for path in clear_payloads(event):
+                    in_clear.setdefault(path, case_id)
                 if event.HasField("activity_task_failed_event_attributes"):
                     failure = event.activity_task_failed_event_attributes.failure
                     assert failure.message == "Encoded failure"
                     assert failure.encoded_attributes.metadata["encoding"] == ENCODING
                     encoded_failures += 1
+    assert in_clear == {}, in_clear
     assert encoded_failures >= 1  # the failed termination is in a history, its text encrypted
 
     # 4. PostgreSQL: every text, JSON and binary column of every table.
