@@ -110,7 +110,6 @@ class ReplicatedStack:
         self.policy_dir = tmp / "policy"
         self.temporal_db = tmp / "temporal.db"
         self.temporal_port = devstack.free_port()
-        self.address = f"127.0.0.1:{self.temporal_port}"
         self.api_ports = [devstack.free_port() for _ in range(apis)]
         self.payload_keys = f"{new_key_setting('k2')},{new_key_setting('k1')}"
         self.gateways = Gateways()
@@ -118,6 +117,10 @@ class ReplicatedStack:
         self.workers: list[subprocess.Popen | None] = [None] * workers
         self.apis: list[subprocess.Popen | None] = [None] * apis
         self._runner: web.AppRunner | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.temporal_port}"
 
     @property
     def bases(self) -> list[str]:
@@ -143,9 +146,7 @@ class ReplicatedStack:
         await migrate(self.url)
         self.engine = make_engine(self.url)
         await seed_demo(self.engine)
-        probe = await devstack.wait_for_temporal(
-            self.address, STARTUP_TIMEOUT, self.temporal, self.logs / "temporal.log"
-        )
+        probe = await self._wait_for_temporal()
         await devstack.ensure_search_attributes(probe)
         # The test's own clients: one as the workers and API connect (payloads decrypted),
         # one that sees what Temporal stores (no codec: ciphertext).
@@ -159,6 +160,25 @@ class ReplicatedStack:
         async with httpx.AsyncClient(timeout=5) as http:
             for i, base in enumerate(self.bases, 1):
                 await self._wait_healthy(http, base, i)
+
+    async def _wait_for_temporal(self, attempts: int = 3) -> Client:
+        """The dev server answering on its port. The port was free when picked, but other
+        suites on the machine pick ports too: if another process bound it first, the server
+        exits at once, and it starts again on a port picked now."""
+        log = self.logs / "temporal.log"
+        for attempt in range(1, attempts + 1):
+            try:
+                return await devstack.wait_for_temporal(
+                    self.address, STARTUP_TIMEOUT, self.temporal, log
+                )
+            except devstack.StackError as exc:
+                if attempt == attempts or "address already in use" not in str(exc):
+                    raise
+            self.temporal_port = devstack.free_port()
+            self.temporal = devstack.start_temporal_dev_server(
+                self.temporal_db, self.temporal_port, None, log
+            )
+        raise AssertionError("unreachable")
 
     def settings(self) -> Settings:
         return Settings(
