@@ -1,8 +1,9 @@
 """Nothing leaks: every case type run through the HTTP API with a distinctive customer name and
-phone, on the two-of-everything stack (every part a process with its own log file, Temporal's
-dev server persisted to temporal.db, payloads encrypted), then every copy searched.
+phone (and reply addresses: e-mail, app user id, WeChat openid), on the two-of-everything stack
+(every part a process with its own log file, Temporal's dev server persisted to temporal.db,
+payloads encrypted), then every copy searched.
 
-Neither value may appear in any log file (workers, APIs, Temporal, PostgreSQL), in temporal.db
+No such value may appear in any log file (workers, APIs, Temporal, PostgreSQL), in temporal.db
 (with its WAL), or in any history payload as Temporal stores it (raw bytes: every payload but a
 search attribute is encrypted, failure texts included); in PostgreSQL only in the columns the
 read model needs (listed below). The run includes a failure on purpose: an unsubscribe naming a
@@ -31,11 +32,16 @@ pytestmark = pytest.mark.integration
 
 NAME = "诸葛隐秘"
 PHONE = "13987650123"
+# The customer's reply addresses (e-mail, app user id, WeChat openid): personal data too.
+EMAIL = "zhuge.yinmi.7731@example.cn"
+APP_ID = "app-yinmi-7731"
+OPENID = "oYinmi7731WxQ"
+VALUES = (NAME, PHONE, EMAIL, APP_ID, OPENID)
 # Where the read model needs them, and why: the case snapshot holds the customer (the pages,
 # the notifications' recipients, the fault's service number); the provisioning stand-in keys
 # subscriptions by phone. Nothing else.
 ALLOWED = {
-    ("cases", "state"): {NAME, PHONE},
+    ("cases", "state"): set(VALUES),
     ("subscriptions", "phone"): {PHONE},
 }
 # Payloads Temporal may store in clear (JSON, or the empty value): search attributes (keywords,
@@ -60,12 +66,12 @@ def forms(value: str) -> list[bytes]:
 
 
 def found_in(data: bytes) -> set[str]:
-    return {v for v in (NAME, PHONE) if any(f in data for f in forms(v))}
+    return {v for v in VALUES if any(f in data for f in forms(v))}
 
 
 async def run_every_case_type(http: httpx.AsyncClient, stack: ReplicatedStack) -> list[str]:
     api1, api2 = stack.bases
-    customer = {"name": NAME, "phone": PHONE}
+    customer = {"name": NAME, "phone": PHONE, "email": EMAIL, "app_id": APP_ID, "openid": OPENID}
     filed: list[str] = []
 
     async def file(body: dict, who: str = "channel", base: str = api1) -> str:
@@ -341,7 +347,7 @@ async def test_a_customers_name_and_phone_are_only_where_the_read_model_needs_th
                 if kind == "bytea"
                 else f"\"{column}\"::text LIKE '%' || :v || '%'"
             )
-            for value in (NAME, PHONE):
+            for value in VALUES:
                 for form in {value, json.dumps(value)[1:-1]}:
                     hits = await conn.execute(
                         text(f'SELECT count(*) FROM "{table}" WHERE {match}'), {"v": form}
@@ -355,4 +361,5 @@ def test_the_scan_finds_what_it_looks_for():
     """The scan's own check: the forms it searches for are found where they are."""
     assert found_in(f"x {NAME} y".encode()) == {NAME}
     assert found_in(json.dumps({"n": NAME, "p": PHONE}).encode()) == {NAME, PHONE}
+    assert found_in(f"<{EMAIL}>, {OPENID}".encode()) == {EMAIL, OPENID}
     assert found_in(uuid.uuid4().hex.encode()) == set()
