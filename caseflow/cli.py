@@ -72,10 +72,10 @@ def _run_db(coro: Awaitable[Any], url: str) -> Any:
 
 # ------------------------------------------------------------------ caseflow dev
 class DevStack:
-    """Temporal + PostgreSQL + worker + API (+ dashboard), started and stopped in order.
+    """Temporal + PostgreSQL + worker(s) + API(s) (+ dashboard), started and stopped in order.
 
     Children run in their own sessions, so a Ctrl-C in the terminal reaches only this process,
-    which then stops them in order: API, worker, Temporal, PostgreSQL."""
+    which then stops them in order: APIs, workers, Temporal, PostgreSQL."""
 
     def __init__(self, args: argparse.Namespace, settings: Settings) -> None:
         self.args = args
