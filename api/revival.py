@@ -30,9 +30,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from api.deps import actor_of
 from api.errors import ServiceUnavailable
 from caseflow.db.models import CaseRow, User
-from caseflow.domain import Carried, CaseInput, CaseState, LostStatus, Phase, Revival
+from caseflow.domain import CaseState, LostStatus, Phase, Revival
 from caseflow.domain.case_types import spec
-from caseflow.intake import policy_request
+from caseflow.intake import policy_request, revived_input
 from caseflow.policy import PolicyBook, PolicyError
 from caseflow.search_attributes import initial_search_attributes
 from caseflow.settings import Settings
@@ -78,7 +78,6 @@ async def revive_case(
             f"case {case_id} cannot be revived: its policy {state.policy_version} is not "
             f"available here ({exc})",
         ) from None
-    state.run += 1  # a new Temporal run holds the case
     revival = Revival(
         by=user.id,
         at=datetime.now(UTC),
@@ -86,24 +85,15 @@ async def revive_case(
         lost=LostStatus(row.lost_status),
         lost_run_id=row.lost_run_id,
     )
-    inp = CaseInput(
-        case_id=state.case_id,
-        case_type=state.case_type,
-        customer=state.customer,
-        channel=state.channel,
-        description=state.description,
-        created_by=actor_of(user),  # who started this run; the case's filer stays filed_by
-        category=state.category,
-        severity=state.severity,
-        kind=state.kind,
-        urgency=state.urgency,
-        reply_channel=state.reply_channel,
-        client_reference=state.client_reference,
-        policy_version=state.policy_version,
+    inp = revived_input(
+        state,
+        policy,
+        revival,
+        actor_of(user),
         search_attributes=settings.search_attributes,
         limits=settings.history_limits(),
-        carried=Carried(state=state, policy=policy, revived=revival),
     )
+    state = inp.carried.state
     try:
         handle = await temporal.start_workflow(
             spec(state.case_type).workflow,
