@@ -372,9 +372,10 @@ async def wait_for_worker(
     workers: int = 1,
     procs: Sequence[tuple[subprocess.Popen, Path]] = (),
 ) -> None:
-    """Wait until `workers` workers (distinct poller identities) poll `task_queue` for
-    workflow tasks, so work filed now starts. `proc` / `procs` (with their logs): the worker
-    processes, whose exit ends the wait with their log's tail."""
+    """Wait until `workers` workers poll `task_queue` for workflow tasks, so work filed now
+    starts. `proc` / `procs` (with their logs): the worker processes, whose exit ends the wait
+    with their log's tail; when given, each of them must poll (by its poller identity, the
+    SDK's `pid@host`: a worker killed a moment ago stays in Temporal's list for a while)."""
     from temporalio.api.enums.v1 import TaskQueueType
     from temporalio.api.taskqueue.v1 import TaskQueue
     from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -398,14 +399,20 @@ async def wait_for_worker(
             described = await client.workflow_service.describe_task_queue(
                 request, timeout=timedelta(seconds=5)
             )
-            seen = len({p.identity for p in described.pollers})
-            if seen >= workers:
-                return
+            polling = {p.identity.split("@")[0] for p in described.pollers}
+            if watched:
+                seen = sum(str(p.pid) in polling for p, _ in watched)
+                if seen == len(watched):
+                    return
+            else:
+                seen = len(polling)
+                if seen >= workers:
+                    return
         await asyncio.sleep(0.3)
     last = watched[-1][1] if watched else log_path
     raise StackError(
-        f"{seen} of {workers} worker(s) polled task queue {task_queue!r} within {timeout:.0f} "
-        f"s; log tail ({last}):\n{log_tail(last)}"
+        f"{seen} of {len(watched) or workers} worker(s) polled task queue {task_queue!r} "
+        f"within {timeout:.0f} s; log tail ({last}):\n{log_tail(last)}"
     )
 
 

@@ -24,9 +24,6 @@ from pathlib import Path
 
 import httpx
 from aiohttp import web
-from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.taskqueue.v1 import TaskQueue
-from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from caseflow import devstack
@@ -231,25 +228,10 @@ class ReplicatedStack:
             )
 
     async def wait_for_workers(self) -> None:
-        """Until every worker process polls the task queue (by its poller identity, pid@host:
-        a killed worker's identity lingers in Temporal's list for a while)."""
-        request = DescribeTaskQueueRequest(
-            namespace="default",
-            task_queue=TaskQueue(name=TASK_QUEUE),
-            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-        )
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            for i, proc in enumerate(self.workers, 1):
-                assert proc is not None and proc.poll() is None, devstack.log_tail(
-                    self.log("worker", i)
-                )
-            described = await self.client.workflow_service.describe_task_queue(request)
-            polling = {p.identity.split("@")[0] for p in described.pollers}
-            if all(str(p.pid) in polling for p in self.workers if p is not None):
-                return
-            assert time.monotonic() < deadline, f"workers not polling: {polling}"
-            await asyncio.sleep(0.3)
+        """Until every worker process polls the task queue (each by its own poller identity:
+        a killed worker's lingers in Temporal's list for a while)."""
+        procs = [(p, self.log("worker", i)) for i, p in enumerate(self.workers, 1) if p]
+        await devstack.wait_for_worker(self.client, TASK_QUEUE, STARTUP_TIMEOUT, procs=procs)
 
     def start_worker(self, i: int) -> None:
         self.workers[i - 1] = self._spawn(devstack.worker_command(), self.log("worker", i))

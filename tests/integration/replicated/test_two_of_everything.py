@@ -8,8 +8,8 @@ the notification's id as the gateway's idempotency key, so a send repeated in th
 (rows the killed worker had sent but not yet marked) is recognisable; the test counts and
 reports them, and holds them to one claim's worth.
 
-The size: CASEFLOW_BURST cases, default the issue's 500 (about a minute and a half on two
-shared cores, stack start included); `bench/burst.py --cases N` runs this test alone at any
+The size: CASEFLOW_BURST cases, default the issue's 500 (measured: 80 s on two cores, 160 s
+with other test runs sharing them); `bench/burst.py --cases N` runs this test alone at any
 size, for a longer soak.
 """
 
