@@ -26,7 +26,10 @@ from caseflow.attachments import build_blob_store
 from caseflow.case_numbers import CaseNumbers
 from caseflow.claim_interceptors import VerifyClaims
 from caseflow.db import make_engine
+from caseflow.domain.case_types import CASE_TYPES
 from caseflow.health_server import start_health_server
+from caseflow.history.archiver import HistoryArchiver, start_history_archiver
+from caseflow.history.store import HistoryStore
 from caseflow.logging import setup_logging
 from caseflow.notify.delivery import start_delivery_task
 from caseflow.policy import PolicyBook, PolicyError, get_policy_book
@@ -52,6 +55,12 @@ log = logging.getLogger("caseflow.worker")
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows.lifecycle")
 )
+
+
+def history_archiver(client: Client, engine: AsyncEngine, task_queue: str) -> HistoryArchiver:
+    """Stores the readable history of this task queue's case runs once they close."""
+    workflows = {spec.workflow for spec in CASE_TYPES.values()}
+    return HistoryArchiver(client, HistoryStore(engine), task_queue, workflows)
 
 
 def claim_checks(settings: Settings | None = None, time_skipping_server: bool = False):
@@ -130,6 +139,14 @@ async def run_worker(settings: Settings) -> None:
     worker = build_worker(client, engine, settings.task_queue, book, settings=settings)
     # The outbox is delivered next to the worker; several workers share it safely.
     delivery = start_delivery_task(engine, timezone=book.active.timezone)
+    # So is the store of each closed run's readable history (keyed on case and run).
+    archiver = (
+        start_history_archiver(
+            history_archiver(client, engine, settings.task_queue), settings.history_archive_seconds
+        )
+        if settings.history_archive_seconds
+        else None
+    )
     # GET /healthz for liveness probes: 200 while the worker polls and the outbox is delivered.
     health = (
         await start_health_server(
@@ -150,6 +167,8 @@ async def run_worker(settings: Settings) -> None:
         await worker.run()
     finally:
         delivery.cancel()
+        if archiver is not None:
+            archiver.cancel()
         if health is not None:
             health.close()
         await engine.dispose()

@@ -20,7 +20,7 @@ from typing import Any
 from caseflow import devstack
 from caseflow.devstack import StackError
 from caseflow.domain import Role
-from caseflow.settings import SettingError, Settings, get_settings
+from caseflow.settings import TEMPORAL_UI_PATH, SettingError, Settings, get_settings
 
 STARTUP_TIMEOUT = 90.0  # seconds for each part to answer (first start also creates the DB)
 CURL_BODY = (
@@ -168,6 +168,9 @@ class DevStack:
             self.ui_port,
             temporal_log,
             codec_endpoint=f"http://127.0.0.1:{self.api_port}/codec",
+            # The API serves the UI at /temporal/ (api/routers/temporal_ui.py): one origin with
+            # the pages, so the UI's codec calls carry the supervisor's session.
+            ui_public_path=TEMPORAL_UI_PATH,
         )
         self._track("Temporal dev server", temporal, temporal_log)
 
@@ -196,8 +199,10 @@ class DevStack:
             "CASEFLOW_DATABASE_URL": db_url,
             "CASEFLOW_API_HOST": "127.0.0.1",
             "CASEFLOW_API_PORT": str(self.api_port),
-            # Empty = no links to a Temporal UI that is not running.
-            "CASEFLOW_TEMPORAL_UI_URL": self._ui_url() or "",
+            # The API serves the UI (links go to /temporal/ on the API's origin); no UI on an
+            # origin of its own, so no CORS for one. Empty = no UI (--headless).
+            "CASEFLOW_TEMPORAL_UI_URL": "",
+            "CASEFLOW_TEMPORAL_UI_UPSTREAM": self._ui_url() or "",
             "CASEFLOW_DATA_DIR": str(self.data),
         }
         say(
@@ -343,13 +348,19 @@ class DevStack:
                 "Temporal gRPC",
                 f"{self.address}   (namespace default, task queue {self.settings.task_queue})",
             ),
-            ("Temporal UI", self._ui_url() or "off (--headless)"),
+            (
+                "Temporal UI",
+                f"{api}{TEMPORAL_UI_PATH}/   (supervisors and admins, signed in; decoded, "
+                "read-only)"
+                if self._ui_url()
+                else "off (--headless)",
+            ),
             ("PostgreSQL", f'{db_url}   (psql "{libpq}")'),
             ("Data", str(self.data)),
             (
                 "Payloads",
-                f"encrypted (key: {self.data / 'payload.keys'}); the Temporal UI "
-                f"decodes them via {api}/codec with a supervisor's token",
+                f"encrypted (key: {self.data / 'payload.keys'}); decoded by {api}/codec for "
+                "a supervisor's session (the Temporal UI above) or token (the CLI)",
             ),
             ("Logs", f"{self.logs}/{{temporal,worker,api}}*.log, {self.pgdata / 'log'}"),
         ]

@@ -240,10 +240,12 @@ def start_temporal_dev_server(
     ui_port: int | None,
     log_path: Path,
     codec_endpoint: str | None = None,
+    ui_public_path: str | None = None,
 ) -> subprocess.Popen:
     """Start `temporal server start-dev` on 127.0.0.1:`port`, persisted to
     `<data_dir>/temporal.db` (or to `data_dir` itself when it ends in .db; in memory when
-    None), with the Web UI on `ui_port` or headless when None. Returns at once: await
+    None), with the Web UI on `ui_port` (under `ui_public_path`, for a proxy that serves it
+    there) or headless when None. Returns at once: await
     `wait_for_temporal` next, then `ensure_search_attributes` (the --search-attribute flags
     only take effect when the database file is new)."""
     args = [
@@ -270,6 +272,8 @@ def start_temporal_dev_server(
         args += ["--ui-port", str(ui_port), "--ui-disable-news-fetch"]
         if codec_endpoint:  # the UI decrypts payloads through caseflow's codec endpoint
             args += ["--ui-codec-endpoint", codec_endpoint]
+        if ui_public_path:
+            args += ["--ui-public-path", ui_public_path]
     for name, kind in SEARCH_ATTRIBUTE_TYPES.items():
         args += ["--search-attribute", f"{name}={kind}"]
     log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         Window,
         WindowName,
         WindowState,
+        summaries,
     )
     from caseflow.domain.errors import invalid_state
 
@@ -144,6 +145,7 @@ class UnsubscribeWorkflow(CaseWorkflow):
                 ),
                 start_to_close_timeout=timedelta(seconds=60),
                 retry_policy=TERMINATION_RETRY,
+                summary=summaries.termination_activity(self.state.services),
             )
         except ActivityError as err:
             cause = err.cause

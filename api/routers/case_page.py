@@ -34,6 +34,7 @@ from caseflow.domain import STAFF, CaseState, CaseType, Phase, Role
 from caseflow.domain.actions import ACTIONS, allowed_now
 from caseflow.i18n import N_
 from caseflow.pii import record_access
+from caseflow.settings import TEMPORAL_UI_PATH
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -76,6 +77,15 @@ async def load_case(request: Request, user: User, case_id: str) -> CaseState:
     state = _state.validate_python(row.state)
     check_can_read(user, state)
     return state
+
+
+def temporal_ui_link(settings, case_id: str) -> str | None:
+    """The case's workflow in the Temporal UI: under this origin when the API serves the UI
+    (/temporal, api/routers/temporal_ui.py), else on the UI's own origin, or none."""
+    base = TEMPORAL_UI_PATH if settings.temporal_ui_upstream else settings.temporal_ui_url
+    if not base:
+        return None
+    return f"{base.rstrip('/')}/namespaces/{settings.temporal_namespace}/workflows/{case_id}"
 
 
 def _actions_for(user: User, state: CaseState) -> list:
@@ -164,11 +174,6 @@ async def _case_page(
             )
         ).all()
     settings = request.app.state.settings
-    temporal_ui = (
-        f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows/{case_id}"
-        if settings.temporal_ui_url
-        else None
-    )
     supervising = is_supervising(user)
     customer = (
         state.customer.name
@@ -197,7 +202,7 @@ async def _case_page(
         errors=errors or {},
         done=ACTIONS[done].label(language) if done in ACTIONS else None,
         can_supervise=supervising,
-        temporal_ui=temporal_ui,
+        temporal_ui=temporal_ui_link(settings, case_id) if supervising else None,
         lost=lost,
         can_revive=user.role == Role.ADMIN.value,
         revived=request.query_params.get("revived") == "1",

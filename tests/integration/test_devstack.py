@@ -39,15 +39,24 @@ pytestmark = [
 class Dev:
     """`caseflow dev` in a subprocess, its output read by a thread so every wait is bounded."""
 
-    def __init__(self, data_dir: Path, api_port: int, temporal_port: int, *extra: str) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        api_port: int,
+        temporal_port: int,
+        *extra: str,
+        ui_port: int | None = None,
+    ) -> None:
+        """Headless unless a `ui_port` is given for the Temporal UI; `extra` options follow."""
         self.pgdata = data_dir / "pgdata"
+        ui = ["--headless"] if ui_port is None else ["--ui-port", str(ui_port)]
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "caseflow.cli",
                 "dev",
-                "--headless",
+                *ui,
                 "--port",
                 str(api_port),
                 "--temporal-port",

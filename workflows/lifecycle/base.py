@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         Window,
         WindowName,
         WindowState,
+        summaries,
     )
     from caseflow.domain.case_types import spec
     from caseflow.domain.errors import Refusal, invalid_input, invalid_state
@@ -202,7 +203,9 @@ class CaseWorkflow(Recorder, Clock, Ladder):
         at = receipt(self.inp, self.state.opened_at)
         plans = {}
         for name in self.policy.opening_at(Start.RECEIPT):
-            plans[name] = await self._plan(self.policy.targets[name], at, [Segment(start=at)])
+            target = self.policy.targets[name]
+            summary = summaries.plan_activity(name, target)
+            plans[name] = await self._plan(target, at, [Segment(start=at)], summary)
         return IntakePlan(policy=self.policy, windows=plans)
 
     async def _arrived_late(self) -> None:
@@ -296,7 +299,9 @@ class CaseWorkflow(Recorder, Clock, Ladder):
             remaining = wake_at - workflow.now()
             if remaining > EPSILON:
                 try:
-                    await workflow.wait_condition(woken, timeout=remaining)
+                    await workflow.wait_condition(
+                        woken, timeout=remaining, timeout_summary=self._wake_summary(wake_at)
+                    )
                     continue  # something changed: re-plan before firing anything
                 except TimeoutError:
                     pass

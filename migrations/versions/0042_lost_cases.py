@@ -1,7 +1,7 @@
 """lost cases: open in the read model, their workflow ended in Temporal (the reconciler)
 
-Revision ID: 0040
-Revises: 0031
+Revision ID: 0042
+Revises: 0041
 Create Date: 2026-12-14 09:00:00.000000
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import sqlmodel
 
 
-revision = "0040"
-down_revision = "0031"
+revision = "0042"
+down_revision = "0041"
 branch_labels = None
 depends_on = None
 
