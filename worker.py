@@ -20,6 +20,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.cases import CaseActivities, Provisioning
 from activities.clock import ClockActivities
 from activities.maintenance import MaintenanceActivities
+from activities.reconcile import ReconcileActivities
 from activities.records import RecordActivities
 from caseflow.attachments import build_blob_store
 from caseflow.case_numbers import CaseNumbers
@@ -33,9 +34,11 @@ from caseflow.logging import setup_logging
 from caseflow.notify.delivery import start_delivery_task
 from caseflow.policy import PolicyBook, PolicyError, get_policy_book
 from caseflow.provisioning import PostgresProvisioning
+from caseflow.readmodel.lost import LostCases
 from caseflow.readmodel.maintenance import Retention, StatisticsReports
 from caseflow.readmodel.queries import OutageQueries
 from caseflow.readmodel.writes import ReadModelWriter
+from caseflow.reconcile import TemporalRuns
 from caseflow.settings import SettingError, Settings, get_settings
 from caseflow.temporal import connect, metrics_runtime
 from workflows.registry import ALL_WORKFLOWS, CASE_WORKFLOW_TYPES
@@ -94,6 +97,8 @@ def build_worker(
         StatisticsReports(engine, timezone, settings.customer_base, settings.customer_base_months),
         Retention(engine, timezone, build_blob_store(settings, engine)),
     )
+    # The reconciler asks Temporal's visibility through the worker's own client.
+    reconcile = ReconcileActivities(LostCases(engine), TemporalRuns(client))
     verify = claim_checks(settings, options.pop("time_skipping_server", False))
     return Worker(
         client,
@@ -112,6 +117,7 @@ def build_worker(
             maintenance.generate_monthly_report,
             maintenance.generate_quarterly_report,
             maintenance.anonymise_expired,
+            reconcile.reconcile_cases,
         ],
         # Activities are async: they run on the event loop, no thread pool needed.
         max_concurrent_activities=200,

@@ -33,6 +33,7 @@ from api.routers import (
     personal_data,
     policy,
     reports,
+    revive,
     sign_in,
     temporal_ui,
 )
@@ -195,6 +196,7 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
         personal_data.search_router,  # before cases: /cases/search is not a case id
         cases.router,
         actions.router,
+        revive.router,
         attachments.router,
         reports.router,
         personal_data.router,

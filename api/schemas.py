@@ -32,6 +32,7 @@ from caseflow.domain import (
     Feedback,
     FirstAnswer,
     Fulfilment,
+    LostStatus,
     OutageRecord,
     Phase,
     Resolution,
@@ -281,6 +282,22 @@ class CustomerView(BaseModel):
     openid: str | None = Field(default=None, description="Masked for intake channels")
 
 
+class LostView(BaseModel):
+    status: LostStatus = Field(
+        description="How the workflow's latest run ended: terminated, failed, timed_out, "
+        "canceled; missing: Temporal knows no run of it"
+    )
+    run_id: str | None = Field(description="The run that ended (none when missing)")
+    at: datetime = Field(description="When the reconciler found it")
+
+
+class ReviveBody(Body):
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)] = Field(
+        description="Why the case is revived (kept in its audit trail)",
+        examples=["terminated by mistake during maintenance"],
+    )
+
+
 class CaseView(BaseModel):
     case_id: str = Field(examples=["CMP-20261122-000123"])
     type: CaseType
@@ -332,6 +349,12 @@ class CaseView(BaseModel):
     updated_at: datetime
     closed_at: datetime | None
     client_reference: str | None
+    lost: LostView | None = Field(
+        default=None,
+        description="Set when the reconciler found the case open while its workflow had ended "
+        "in Temporal: its time limits do not run until an administrator revives it (`POST "
+        "/cases/{id}/revive`). Shown to staff.",
+    )
 
 
 def _level_name(state: CaseState, book: PolicyBook | None) -> str:
@@ -477,6 +500,9 @@ class CaseSummary(BaseModel):
     opened_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    lost: bool = Field(
+        default=False, description="Open here while its workflow ended in Temporal (see lost)"
+    )
 
 
 class CaseList(BaseModel):

@@ -71,8 +71,13 @@ class Settings(BaseSettings):
     # Records are kept at least 3 years (000 §4.2; complaint files at least 2, 附件一 §7.3),
     # counted in calendar years in the policy's zone, then anonymised by a Temporal Schedule.
     retention_years: int = Field(default=3, ge=3, le=30)
-    # Create the report and retention Schedules when the worker starts.
+    # Create the report, retention and reconciler Schedules when the worker starts.
     schedules: bool = True
+    # The reconciler compares the read model's open cases with Temporal's runs this often
+    # (0 = no reconciler Schedule); a case Temporal knows nothing of counts as lost once it is
+    # reconcile_grace_seconds old (a workflow started a moment ago may not be visible yet).
+    reconcile_minutes: int = Field(default=5, ge=0, le=24 * 60)
+    reconcile_grace_seconds: int = Field(default=300, ge=0, le=7 * 24 * 3600)
 
     # Customers served, for the complaint rate per 10 000 customers: one number for every
     # month, and per month where it changed ({"2026-11": 1250000}). Unset: no rate is shown.

@@ -124,6 +124,15 @@ class UnsubscribeWorkflow(CaseWorkflow):
         )
         return self.state
 
+    async def _after_revival(self) -> None:
+        # Lost while terminating (consent given, or a review sent back, or a retry asked
+        # for): termination is idempotent, so the revived run simply runs it again.
+        termination = self.state.termination
+        if self.state.phase == Phase.TERMINATING and (
+            termination is None or termination.status != TerminationStatus.FAILED
+        ):
+            self._start(self._terminate())
+
     # ------------------------------------------------------------------ termination
     async def _terminate(self) -> None:
         try:

@@ -54,6 +54,7 @@ from api.schemas import (
     CaseSummary,
     CaseView,
     LinkedCaseStatus,
+    LostView,
     QueryInstant,
     TimelineEvent,
     case_view,
@@ -62,6 +63,7 @@ from caseflow.case_numbers import CaseNumberBlock
 from caseflow.db.models import CaseEventRow, CaseRow, IntakeKey, User
 from caseflow.domain import (
     OPEN_PHASES,
+    STAFF,
     CaseInput,
     CaseState,
     CaseType,
@@ -428,10 +430,33 @@ async def _discard_start(start: WithStartWorkflowOperation) -> None:
     "sees personal data masked.",
 )
 async def get_case(case_id: str, user: UserDep, engine: EngineDep, book: BookDep) -> CaseView:
-    state = await load_state(engine, case_id)
+    state, lost = await load_state_and_lost(engine, case_id)
     check_can_read(user, state)
     await audit_read(engine, user, case_id, "GET /api/v1/cases/{id}")
-    return case_view(state, Role(user.role), book)
+    view = case_view(state, Role(user.role), book)
+    if lost is not None and Role(user.role) in STAFF:
+        view.lost = lost
+    return view
+
+
+async def load_state_and_lost(engine, case_id: str) -> tuple[CaseState, LostView | None]:
+    """The snapshot, and the reconciler's lost mark when there is one."""
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(
+                    CaseRow.state, CaseRow.lost_at, CaseRow.lost_status, CaseRow.lost_run_id
+                ).where(CaseRow.case_id == case_id)
+            )
+        ).first()
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"case {case_id} not found")
+    lost = (
+        LostView(status=row.lost_status, run_id=row.lost_run_id, at=row.lost_at)
+        if row.lost_at is not None
+        else None
+    )
+    return _state.validate_python(row.state), lost
 
 
 TIMELINE_LIMIT = 100
@@ -649,6 +674,9 @@ async def list_cases(
     assignee: Annotated[str | None, Query(max_length=64)] = None,
     overdue: Annotated[bool | None, Query(description="breached or past a deadline")] = None,
     escalation_level_min: Annotated[int | None, Query(ge=1, le=10)] = None,
+    lost: Annotated[
+        bool | None, Query(description="only lost cases (true) or none of them (false)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> CaseList:
@@ -682,6 +710,8 @@ async def list_cases(
         conditions.append(~overdue_clause)
     if escalation_level_min:
         conditions.append(CaseRow.escalation_level >= escalation_level_min)
+    if lost is not None:
+        conditions.append(CaseRow.lost_at.is_not(None) if lost else CaseRow.lost_at.is_(None))
     where = and_(*conditions) if conditions else True
     columns = [
         CaseRow.case_id,
@@ -700,6 +730,7 @@ async def list_cases(
         CaseRow.opened_at,
         CaseRow.updated_at,
         CaseRow.closed_at,
+        CaseRow.lost_at.is_not(None).label("lost"),
     ]
     async with engine.connect() as conn:
         rows = (

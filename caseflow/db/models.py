@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     LargeBinary,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -57,6 +58,7 @@ class CaseRow(SQLModel, table=True):
         Index("ix_cases_assignee_phase", "assignee", "phase"),
         Index("ix_cases_type_phase", "case_type", "phase"),
         Index("ix_cases_opened_at", "opened_at"),
+        Index("ix_cases_lost", "lost_at", postgresql_where=text("lost_at IS NOT NULL")),
     )
     case_id: str = Field(primary_key=True, max_length=40)
     case_type: str = Field(max_length=20)
@@ -82,6 +84,12 @@ class CaseRow(SQLModel, table=True):
     updated_at: datetime = _ts(nullable=False)
     closed_at: datetime | None = _ts(nullable=True)
     state: dict = Field(sa_column=Column(JSONB, nullable=False))  # the full CaseState
+    # Lost (migration 0042): the reconciler found the case open here while its workflow had
+    # ended in Temporal (terminated / failed / timed_out / missing). The next snapshot a live
+    # run writes (a revived run's first) clears it.
+    lost_at: datetime | None = _ts(nullable=True)
+    lost_status: str | None = Field(default=None, max_length=20)
+    lost_run_id: str | None = Field(default=None, max_length=64)
 
 
 class CaseEventRow(SQLModel, table=True):

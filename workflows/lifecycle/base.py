@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         SYSTEM_ACTOR,
         AcceptAction,
         AcknowledgeAction,
+        Actor,
         Appealed,
         AssignAction,
         AuditEvent,
@@ -42,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         Phase,
         ResolvedPolicy,
+        Role,
         Segment,
         SendBackAction,
         Start,
@@ -148,7 +150,9 @@ class CaseWorkflow(Recorder, Clock, Ladder):
             # see the input as it was sent.
             self.state = copy.deepcopy(inp.carried.state)
             self.policy = with_starts(inp.carried.policy, self.state.case_type)
-            self._opened = self._recorded = True
+            self._opened = True
+            # A revived run (the case's workflow was lost) records its revival first.
+            self._recorded = inp.carried.revived is None
             if inp.search_attributes:  # continue-as-new keeps the run's attributes
                 self._attributes = search_attribute_values(self.state)
         else:
@@ -168,6 +172,10 @@ class CaseWorkflow(Recorder, Clock, Ladder):
                 await self._open()
                 await self._arrived_late()
             await self._after_intake()
+        elif not self._recorded:  # only a revived run: no existing history takes this path
+            async with self._lock:
+                await self._record_revival()
+            await self._after_revival()
         await self._drive()
         if self.state.phase != Phase.ARCHIVED:
             self._continue_as_new()
@@ -246,6 +254,32 @@ class CaseWorkflow(Recorder, Clock, Ladder):
 
     async def _after_intake(self) -> None:
         """Type-specific steps right after the intake is recorded (e.g. link to an outage)."""
+
+    async def _record_revival(self) -> None:
+        """The first step of a revived run: the audit log says who revived the case, and
+        why; the windows and the escalation chain stay exactly as recorded, so anything that
+        fell due while the case was lost fires next, at its original deadline."""
+        assert self.inp.carried is not None and self.inp.carried.revived is not None
+        revival = self.inp.carried.revived
+        run = f" (run {revival.lost_run_id})" if revival.lost_run_id else ""
+        await self._commit(
+            [
+                self._event(
+                    "revived",
+                    Actor(user_id=revival.by, role=Role.ADMIN),
+                    f"revived from the last recorded state after its workflow was "
+                    f"{revival.lost.value}{run}; every window keeps its deadline. "
+                    f"{revival.reason}".strip(),
+                    lost=revival.lost.value,
+                    lost_run_id=revival.lost_run_id,
+                )
+            ]
+        )
+        self._recorded = True
+
+    async def _after_revival(self) -> None:
+        """Type-specific work a lost run may have left half done (e.g. a termination): a
+        revived run takes it up again."""
 
     async def _drive(self) -> None:
         """Fire what is due until the case is archived, or until its history is full and no
