@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
@@ -57,16 +57,37 @@ def _local(value: str | None, timezone: str, what: str) -> datetime | None:
     return at.replace(tzinfo=ZoneInfo(timezone)) if at.tzinfo is None else at
 
 
+Text = Annotated[str | None, Query(max_length=64)]
+Kinds = Annotated[list[str], Query(max_length=len(KINDS))]
+Instant = Annotated[str | None, Query(max_length=40)]
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """The history page's filters, as typed in its form (times in the policy's zone)."""
+
+    actor: str | None
+    window: str | None
+    kind: list[str]
+    since: str | None
+    until: str | None
+
+
+def history_query(
+    actor: Text = None,
+    window: Text = None,
+    kind: Kinds = [],  # noqa: B006 - FastAPI copies query defaults
+    since: Instant = None,
+    until: Instant = None,
+) -> HistoryQuery:
+    return HistoryQuery(actor, window, kind, since, until)
+
+
+HistoryQueryDep = Annotated[HistoryQuery, Depends(history_query)]
+
+
 async def _read_history(
-    request: Request,
-    user: User,
-    case_id: str,
-    what: str,
-    actor: str | None,
-    window: str | None,
-    kind: list[str],
-    since: str | None,
-    until: str | None,
+    request: Request, user: User, case_id: str, what: str, q: HistoryQuery
 ) -> _HistoryRead:
     """The readable history for a page or an export: supervisors and admins only, and every
     read written to the personal-data access log."""
@@ -75,11 +96,11 @@ async def _read_history(
     await load_case(request, user, case_id)
     timezone = request.app.state.book.active.timezone
     filters = HistoryFilter(
-        actor=actor or None,
-        window=window or None,
-        kinds=[k for k in kind if k in KINDS],
-        since=_local(since, timezone, "since"),
-        until=_local(until, timezone, "until"),
+        actor=q.actor or None,
+        window=q.window or None,
+        kinds=[k for k in q.kind if k in KINDS],
+        since=_local(q.since, timezone, "since"),
+        until=_local(q.until, timezone, "until"),
     )
     engine = request.app.state.engine
     history = await read_history(request.app.state.temporal, engine, case_id)
@@ -88,25 +109,14 @@ async def _read_history(
     return _HistoryRead(history, history.filtered(filters), filters, words)
 
 
-Text = Annotated[str | None, Query(max_length=64)]
-Kinds = Annotated[list[str], Query(max_length=len(KINDS))]
-Instant = Annotated[str | None, Query(max_length=40)]
-
-
 @router.get("/cases/{case_id}/history", response_class=HTMLResponse)
 async def history_page(
     request: Request,
     user: PageUser,
     case_id: str,
-    actor: Text = None,
-    window: Text = None,
-    kind: Kinds = [],  # noqa: B006 - FastAPI copies query defaults
-    since: Instant = None,
-    until: Instant = None,
+    q: HistoryQueryDep,
 ) -> HTMLResponse:
-    read = await _read_history(
-        request, user, case_id, "history page", actor, window, kind, since, until
-    )
+    read = await _read_history(request, user, case_id, "history page", q)
     w = read.words
     settings = request.app.state.settings
     query = request.url.query
@@ -119,8 +129,8 @@ async def history_page(
         rows=[(e, describe(e, w)) for e in read.events],
         total=len(read.history.events),
         f=read.filters,
-        since=since or "",
-        until=until or "",
+        since=q.since or "",
+        until=q.until or "",
         actors=read.history.actors(),
         windows=read.history.windows(),
         kinds=[(k, w.kind(k)) for k in KINDS],
@@ -140,15 +150,9 @@ async def history_csv_export(
     request: Request,
     user: PageUser,
     case_id: str,
-    actor: Text = None,
-    window: Text = None,
-    kind: Kinds = [],  # noqa: B006
-    since: Instant = None,
-    until: Instant = None,
+    q: HistoryQueryDep,
 ) -> Response:
-    read = await _read_history(
-        request, user, case_id, "history export (CSV)", actor, window, kind, since, until
-    )
+    read = await _read_history(request, user, case_id, "history export (CSV)", q)
     return Response(
         history_csv(read.history, read.events, read.words),
         media_type="text/csv; charset=utf-8",
@@ -161,15 +165,9 @@ async def history_xlsx_export(
     request: Request,
     user: PageUser,
     case_id: str,
-    actor: Text = None,
-    window: Text = None,
-    kind: Kinds = [],  # noqa: B006
-    since: Instant = None,
-    until: Instant = None,
+    q: HistoryQueryDep,
 ) -> Response:
-    read = await _read_history(
-        request, user, case_id, "history export (XLSX)", actor, window, kind, since, until
-    )
+    read = await _read_history(request, user, case_id, "history export (XLSX)", q)
     return Response(
         history_xlsx(read.history, read.events, read.words, read.filters),
         media_type=XLSX,
