@@ -108,6 +108,7 @@ T = {
     "cancelled": N_("history", "run cancelled"),
     "task_failed": N_("history", "workflow task failed: %(failure)s"),
     "other": N_("history", "%(name)s"),
+    "patch": N_("history", "code version marker: %(patch)s (the run follows that code from here)"),
     "system": N_("history", "system"),
     "unknown": N_("history", "someone"),
 }
@@ -275,5 +276,7 @@ def describe(e: ReadableEvent, w: Words) -> str:
         "cancelled": lambda: w.t("cancelled"),
         "task_failed": lambda: w.t("task_failed", failure=e.failure or "?"),
     }
+    if e.kind == "other" and e.name == "patch":
+        return w.t("patch", patch=e.label or "?")
     handler = handlers.get(e.kind)
     return handler() if handler else w.t("other", name=e.name or e.kind)

@@ -469,8 +469,20 @@ class _Builder:
 
     def _marker(self, event_id: int, at: datetime, attrs: dict, summary: str | None) -> None:
         details = attrs.get("details") or {}
+        if attrs.get("markerName") == "core_patch":
+            # A version marker (workflow.patched): from here the run follows that code path.
+            patch = first_value(details.get("patch-data"))
+            self.add(
+                event_id,
+                at,
+                "other",
+                actor=SYSTEM,
+                name="patch",
+                label=patch.get("id") if isinstance(patch, dict) else None,
+            )
+            return
         if attrs.get("markerName") != "core_local_activity":
-            # A version marker (workflow.patched) or another SDK marker.
+            # Another SDK marker.
             self.add(
                 event_id,
                 at,

@@ -119,3 +119,12 @@ def test_anonymised_history_keeps_who_what_when_and_no_free_text():
     assert "result" not in resolve["args"] and resolve["result"]["phase"] == "resolved"
     notes = [r for e in after for r in e["recorded"] if r["kind"] == "resolved"]
     assert notes and all(r["summary"] == f"resolved: {ANONYMISED}" for r in notes)
+
+
+def test_a_version_marker_reads_as_the_code_it_names():
+    rows, _ = run_of("appeal_answered")
+    markers = [r for r in rows if r.kind == "other" and r.name == "patch"]
+    assert "signed-claims" in [m.label for m in markers]
+    claims = next(m for m in markers if m.label == "signed-claims")
+    assert describe(claims, Words("en", ZONE)).startswith("code version marker: signed-claims")
+    assert describe(claims, Words("zh-CN", ZONE)).startswith("代码版本标记：signed-claims")
