@@ -23,6 +23,7 @@ from activities.maintenance import MaintenanceActivities
 from activities.records import RecordActivities
 from caseflow.attachments import build_blob_store
 from caseflow.case_numbers import CaseNumbers
+from caseflow.claim_interceptors import VerifyClaims
 from caseflow.db import make_engine
 from caseflow.health_server import start_health_server
 from caseflow.logging import setup_logging
@@ -32,9 +33,9 @@ from caseflow.provisioning import PostgresProvisioning
 from caseflow.readmodel.maintenance import Retention, StatisticsReports
 from caseflow.readmodel.queries import OutageQueries
 from caseflow.readmodel.writes import ReadModelWriter
-from caseflow.settings import Settings, get_settings
+from caseflow.settings import SettingError, Settings, get_settings
 from caseflow.temporal import connect, metrics_runtime
-from workflows.registry import ALL_WORKFLOWS
+from workflows.registry import ALL_WORKFLOWS, CASE_WORKFLOW_TYPES
 from workflows.schedules import ensure_schedules
 
 log = logging.getLogger("caseflow.worker")
@@ -61,6 +62,16 @@ def worker_options(settings: Settings) -> dict:
     }
 
 
+def claim_checks(settings: Settings | None = None, time_skipping_server: bool = False):
+    """Every actor a case records is one the API authenticated (caseflow/claims.py). Part of
+    the case workflows' code: its `signed-claims` patch marker is in their histories, so a
+    Replayer needs it (and the claim keys) as much as a worker does."""
+    settings = settings or get_settings()
+    return VerifyClaims(
+        settings.claim_key_ring(), CASE_WORKFLOW_TYPES, time_skipping_server=time_skipping_server
+    )
+
+
 def build_worker(
     client: Client,
     engine: AsyncEngine,
@@ -85,10 +96,12 @@ def build_worker(
         StatisticsReports(engine, timezone, settings.customer_base, settings.customer_base_months),
         Retention(engine, timezone, build_blob_store(settings, engine)),
     )
+    verify = claim_checks(settings, options.pop("time_skipping_server", False))
     return Worker(
         client,
         task_queue=task_queue,
         workflows=ALL_WORKFLOWS,
+        interceptors=[verify, *options.pop("interceptors", [])],
         workflow_runner=options.pop("workflow_runner", WORKFLOW_RUNNER),
         **{**worker_options(settings), **options},
         activities=[
@@ -154,7 +167,7 @@ def main() -> None:
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(run_worker(settings))
-    except PolicyError as exc:
+    except (PolicyError, SettingError) as exc:
         log.error("cannot start: %s", exc)
         sys.exit(2)
 

@@ -64,13 +64,27 @@ def mask(value: str | None, keep_start: int = 3, keep_end: int = 4) -> str | Non
     return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
 
 
+def mask_email(value: str | None) -> str | None:
+    """z***n@example.com: the domain stays (it says which provider), the mailbox does not."""
+    if not value or "@" not in value:
+        return mask(value)
+    local, _, domain = value.rpartition("@")
+    return f"{local[:1]}***{local[-1:] if len(local) > 1 else ''}@{domain}"
+
+
 class Scrubber:
     """Masks one case's personal values in any text shown to a masked role."""
 
     def __init__(self, state: CaseState) -> None:
         known = {state.customer.phone: mask(state.customer.phone)}
-        if state.customer.customer_id:
-            known[state.customer.customer_id] = mask(state.customer.customer_id, 2, 2)
+        c = state.customer
+        if c.customer_id:
+            known[c.customer_id] = mask(c.customer_id, 2, 2)
+        if c.email:
+            known[c.email] = mask_email(c.email)
+        for app_id in (c.app_id, c.openid):
+            if app_id:
+                known[app_id] = mask(app_id, 2, 2)
         if state.fault is not None and state.fault.service_number:
             known[state.fault.service_number] = mask(state.fault.service_number)
         # Longest first, so a value containing another is masked whole.

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from api.access import Scrubber, mask
+from api.access import Scrubber, mask, mask_email
 from api.action_bodies import MAX_TEXT, Body
 from caseflow.domain import (
     CaseState,
@@ -61,6 +61,32 @@ class CustomerIn(Body):
     phone: Annotated[str, Field(pattern=r"^\+?[0-9]{5,20}$", examples=["13800138000"])]
     customer_id: Annotated[str | None, Field(max_length=64)] = None
     tier: CustomerTier = CustomerTier.STANDARD
+    email: Annotated[
+        str | None,
+        Field(
+            max_length=254,
+            pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+            description="Where an e-mail reply reaches the customer (reply channel email)",
+            examples=["zhangsan@example.com"],
+        ),
+    ] = None
+    app_id: Annotated[
+        str | None,
+        Field(
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_.:-]+$",
+            description="The customer's user id in the operator's app (reply channel app, web)",
+        ),
+    ] = None
+    openid: Annotated[
+        str | None,
+        Field(
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="The customer's WeChat openid for the service account (reply channel "
+            "wechat)",
+        ),
+    ] = None
 
 
 def _types_with(field: str, required: bool) -> list[CaseType]:
@@ -230,6 +256,9 @@ class CustomerView(BaseModel):
     phone: str = Field(description="Masked for intake channels")
     customer_id: str | None = Field(description="Masked for intake channels")
     tier: CustomerTier
+    email: str | None = Field(default=None, description="Masked for intake channels")
+    app_id: str | None = Field(default=None, description="Masked for intake channels")
+    openid: str | None = Field(default=None, description="Masked for intake channels")
 
 
 class CaseView(BaseModel):
@@ -326,13 +355,15 @@ def case_view(
     esc = state.escalation
     due, what = next_deadline(state) or (None, None)
     masked = role not in UNMASKED_ROLES  # intake channels file cases; they need not read back
+    c = state.customer
     customer = CustomerView(
-        name=state.customer.name,
-        phone=mask(state.customer.phone) if masked else state.customer.phone,
-        customer_id=mask(state.customer.customer_id, 2, 2)
-        if masked
-        else state.customer.customer_id,
-        tier=state.customer.tier,
+        name=c.name,
+        phone=mask(c.phone) if masked else c.phone,
+        customer_id=mask(c.customer_id, 2, 2) if masked else c.customer_id,
+        tier=c.tier,
+        email=mask_email(c.email) if masked else c.email,
+        app_id=mask(c.app_id, 2, 2) if masked else c.app_id,
+        openid=mask(c.openid, 2, 2) if masked else c.openid,
     )
     fault = state.fault
     if fault is not None and masked:

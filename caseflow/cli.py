@@ -13,13 +13,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from caseflow import devstack
 from caseflow.devstack import StackError
 from caseflow.domain import Role
-from caseflow.settings import Settings, get_settings
+from caseflow.settings import SettingError, Settings, get_settings
 
 STARTUP_TIMEOUT = 90.0  # seconds for each part to answer (first start also creates the DB)
 CURL_BODY = (
@@ -177,7 +178,8 @@ class DevStack:
 
         env = {
             # Customer data is encrypted in Temporal payloads; an explicit key setting wins.
-            "CASEFLOW_PAYLOAD_KEYS": self._payload_keys(),
+            "CASEFLOW_PAYLOAD_KEYS": self._key_file("payload.keys"),
+            "CASEFLOW_CLAIM_KEYS": self._key_file("claim.keys"),
             **os.environ,
             "PYTHONUNBUFFERED": "1",
             "CASEFLOW_TEMPORAL_ADDRESS": self.address,
@@ -309,9 +311,9 @@ class DevStack:
         if self.children or self.pg_started:
             say("stopped.")
 
-    def _payload_keys(self) -> str:
-        """The local payload-encryption key, made once and kept with the data it protects."""
-        path = self.data / "payload.keys"
+    def _key_file(self, name: str) -> str:
+        """A local key (payload encryption, claim signing), made once and kept with the data."""
+        path = self.data / name
         if not path.exists():
             from caseflow.codec import new_key_setting
 
@@ -426,6 +428,11 @@ def cmd_api(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings()
+    try:
+        settings.claim_key_ring()  # fail here, in words, rather than in the app's startup
+    except SettingError as exc:
+        say(f"caseflow: cannot start the API: {exc}", err=True)
+        return 2
     uvicorn.run(
         "api.main:app",
         host=args.host or settings.api_host,
@@ -522,6 +529,13 @@ class _Formatter(argparse.HelpFormatter):
         super().__init__(prog, max_help_position=30)
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    from caseflow.codec import new_key_setting
+
+    sys.stdout.write(new_key_setting(f"k{datetime.now(UTC):%Y%m%d}") + "\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="caseflow",
@@ -564,6 +578,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dev.set_defaults(func=cmd_dev)
 
+    sub.add_parser(
+        "keys",
+        formatter_class=_Formatter,
+        help="print a new key setting for CASEFLOW_CLAIM_KEYS or CASEFLOW_PAYLOAD_KEYS",
+        description="Print a freshly generated key setting (`k<date>:<base64 of 32 random "
+        "bytes>`). To rotate, put the new one first and keep the old one listed after a comma "
+        "until nothing signed or encrypted with it is in flight.",
+    ).set_defaults(func=cmd_keys)
     sub.add_parser(
         "migrate",
         formatter_class=_Formatter,

@@ -24,19 +24,23 @@ class KeyError_(ValueError):
     """A key setting is malformed, or a payload names a key we do not have."""
 
 
-def parse_keys(setting: str) -> dict[str, bytes]:
-    """ "id:base64,id:base64" -> {id: key}; the first id is the active one (dicts keep order)."""
+def parse_keys(setting: str, what: str = "payload") -> dict[str, bytes]:
+    """ "id:base64,id:base64" -> {id: key}; the first id is the active one (dicts keep order).
+    `what` names the setting in errors (payload keys, claim keys)."""
     keys: dict[str, bytes] = {}
     for part in filter(None, (p.strip() for p in setting.split(","))):
         key_id, sep, encoded = part.partition(":")
         if not sep or not key_id:
-            raise KeyError_("payload keys look like 'k1:<base64 of 32 bytes>,k0:...'")
-        key = base64.b64decode(encoded)
+            raise KeyError_(f"{what} keys look like 'k1:<base64 of 32 bytes>,k0:...'")
+        try:
+            key = base64.b64decode(encoded, validate=True)
+        except ValueError:
+            raise KeyError_(f"{what} key {key_id!r} is not base64") from None
         if len(key) != 32:
-            raise KeyError_(f"payload key {key_id!r} must be 32 bytes (AES-256)")
+            raise KeyError_(f"{what} key {key_id!r} must be 32 bytes")
         keys[key_id] = key
     if not keys:
-        raise KeyError_("no payload keys given")
+        raise KeyError_(f"no {what} keys given")
     return keys
 
 

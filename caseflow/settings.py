@@ -8,7 +8,12 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from caseflow.claims import ClaimKeys
 from caseflow.domain import HistoryLimits
+
+
+class SettingError(ValueError):
+    """A setting is missing or malformed: the process cannot start (the message says which)."""
 
 
 class Settings(BaseSettings):
@@ -76,6 +81,10 @@ class Settings(BaseSettings):
     # AES-256-GCM keys for Temporal payloads, "id:base64,id:base64" (first = active; keep old
     # ids listed to read older payloads). Unset = payloads are stored in clear.
     payload_keys: str | None = Field(default=None, repr=False)
+    # HMAC keys the API signs actor claims with and the workers check them against, same form
+    # as the payload keys (first = active). Required: without it the API and the workers do
+    # not start. Never the payload keys: /codec encrypts for anyone signed in as staff.
+    claim_keys: str | None = Field(default=None, repr=False)
 
     # Seconds the API remembers who a bearer token belongs to (0 = ask the database every
     # request): a deactivated user is refused at the latest this long after.
@@ -134,6 +143,20 @@ class Settings(BaseSettings):
     # The ID token claim that names the caseflow user: matched against users.id, or against
     # users.email when the claim is "email". Nobody is created by signing in.
     oidc_user_claim: str = "preferred_username"
+
+    def claim_key_ring(self) -> ClaimKeys:
+        """The claim keys, or a clear error naming the setting."""
+        if not self.claim_keys:
+            raise SettingError(
+                "CASEFLOW_CLAIM_KEYS is not set: the API signs every actor claim it sends to "
+                "Temporal and the workers refuse unsigned ones. Generate a key with "
+                "`caseflow keys` and give the API and the workers the same setting "
+                "(`caseflow dev` makes one in its data directory)."
+            )
+        try:
+            return ClaimKeys.parse(self.claim_keys)
+        except ValueError as exc:
+            raise SettingError(f"CASEFLOW_CLAIM_KEYS: {exc}") from None
 
     @property
     def oidc_enabled(self) -> bool:

@@ -18,6 +18,7 @@ from temporalio.converter import (
 )
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+from caseflow.claim_interceptors import SignClaims
 from caseflow.settings import Settings
 from caseflow.temporal_tls import temporal_tls
 
@@ -72,10 +73,12 @@ def data_converter(settings: Settings) -> DataConverter:
 
 
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client that signs every case start, update and signal it sends (caseflow.claims)."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=data_converter(settings),
+        interceptors=[SignClaims(settings.claim_key_ring())],
         runtime=runtime,
         tls=temporal_tls(settings),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import pytest
@@ -12,8 +13,12 @@ from caseflow.db import make_engine
 from caseflow.db.migrate import migrate
 from caseflow.devstack import start_embedded_postgres, stop_embedded_postgres
 from caseflow.seed import seed_demo
+from tests.keys import TEST_CLAIM_KEYS
 
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+# Set before any Settings is read; the API and worker subprocesses inherit it.
+os.environ.setdefault("CASEFLOW_CLAIM_KEYS", TEST_CLAIM_KEYS)
 
 
 @pytest.fixture(scope="session")

@@ -32,5 +32,8 @@ _BY_NAME = {cls.__name__: cls for cls in _CLASSES}
 # Case type -> the class its spec names (a spec naming no class fails here, at import).
 WORKFLOWS: dict[CaseType, type] = {t: _BY_NAME[s.workflow] for t, s in CASE_TYPES.items()}
 
+# The workflow types that are cases: what reaches them must carry a signed claim.
+CASE_WORKFLOW_TYPES = frozenset(s.workflow for s in CASE_TYPES.values())
+
 # Everything the worker runs: the case workflows plus the scheduled housekeeping.
 ALL_WORKFLOWS = [*_CLASSES, MonthlyReportWorkflow, QuarterlyReportWorkflow, RetentionWorkflow]

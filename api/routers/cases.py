@@ -293,6 +293,9 @@ def case_input(body: CaseCreate, case_id: str, user: User, settings) -> CaseInpu
             phone=customer.phone,
             customer_id=customer.customer_id,
             tier=customer.tier,
+            email=customer.email,
+            app_id=customer.app_id,
+            openid=customer.openid,
         )
         if customer
         else Customer(name="", phone=""),

@@ -46,6 +46,11 @@ class Customer:
     phone: str
     customer_id: str | None = None
     tier: CustomerTier = CustomerTier.STANDARD
+    # Where a reply reaches the customer on the channel they used (附件三 §7.5.5): an e-mail
+    # address, the operator app's user id (app, web), the WeChat openid of the service account.
+    email: str | None = None
+    app_id: str | None = None
+    openid: str | None = None
 
 
 # ---------------------------------------------------------------- SLA clock state

@@ -66,11 +66,13 @@ _PROSE = {
 
 
 def anonymised_state(state: dict) -> dict:
-    """The snapshot without personal data: the customer's name, phone and id, the description
-    and every free text of the result records."""
+    """The snapshot without personal data: the customer's name, phone, id and addresses, the
+    description and every free text of the result records."""
     state = json.loads(json.dumps(state))  # a deep copy of plain JSON
     customer = state.get("customer") or {}
-    customer.update(name=ANONYMISED, phone="", customer_id=None)
+    customer.update(
+        name=ANONYMISED, phone="", customer_id=None, email=None, app_id=None, openid=None
+    )
     state["customer"] = customer
     state["description"] = ANONYMISED
     for record, fields in _PROSE.items():

@@ -78,16 +78,17 @@ def test_the_config_map_holds_only_real_settings_and_no_secret():
     known = {f"CASEFLOW_{name.upper()}" for name in Settings.model_fields}
     assert set(data) <= known, set(data) - known
     # Secrets come from the Secret, never from the ConfigMap.
-    assert not {"CASEFLOW_DATABASE_URL", "CASEFLOW_PAYLOAD_KEYS"} & set(data)
+    assert not {"CASEFLOW_DATABASE_URL", "CASEFLOW_PAYLOAD_KEYS", "CASEFLOW_CLAIM_KEYS"} & set(data)
     assert all(isinstance(v, str) for v in data.values())  # ConfigMap values must be strings
 
 
-def test_pods_read_the_database_url_and_payload_keys_from_the_secret():
+def test_pods_read_the_database_url_and_their_keys_from_the_secret():
     for kind, name in (("Deployment", "caseflow-api"), ("Deployment", "caseflow-worker")):
         env = {e["name"]: e for e in containers(kind, name)[0]["env"]}
         for variable, key in (
             ("CASEFLOW_DATABASE_URL", "database-url"),
             ("CASEFLOW_PAYLOAD_KEYS", "payload-keys"),
+            ("CASEFLOW_CLAIM_KEYS", "claim-keys"),
         ):
             ref = env[variable]["valueFrom"]["secretKeyRef"]
             assert (ref["name"], ref["key"]) == ("caseflow-secrets", key), (name, variable)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import sys
 import tempfile
@@ -33,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
 
 from caseflow.binaries import installed_binary  # noqa: E402
+from caseflow.claim_interceptors import SignClaims  # noqa: E402
 from caseflow.db import make_engine  # noqa: E402
 from caseflow.db.migrate import migrate  # noqa: E402
 from caseflow.devstack import start_embedded_postgres, stop_embedded_postgres  # noqa: E402
@@ -76,7 +78,9 @@ from caseflow.domain import (  # noqa: E402
 from caseflow.intake import plan_intake  # noqa: E402
 from caseflow.policy import get_policy_book  # noqa: E402
 from caseflow.seed import seed_demo  # noqa: E402
+from caseflow.settings import get_settings  # noqa: E402
 from caseflow.temporal import DATA_CONVERTER  # noqa: E402
+from tests.keys import TEST_CLAIM_KEYS  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows.appeal import AppealWorkflow  # noqa: E402
 from workflows.complaint import ComplaintWorkflow  # noqa: E402
@@ -430,6 +434,9 @@ async def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown scenario(s) {unknown}; known: {', '.join(SCENARIOS)}")
 
+    # Signed with the tests' key, so the replay tests can verify what is committed.
+    os.environ["CASEFLOW_CLAIM_KEYS"] = TEST_CLAIM_KEYS
+    keys = get_settings().claim_key_ring()
     tmp = Path(tempfile.mkdtemp(prefix="caseflow-histories-"))
     try:
         _, url = start_embedded_postgres(tmp / "pg")
@@ -442,8 +449,9 @@ async def main(argv: list[str] | None = None) -> None:
                 await WorkflowEnvironment.start_time_skipping(
                     test_server_existing_path=installed_binary("temporal-test-server"),
                     data_converter=DATA_CONVERTER,
+                    interceptors=[SignClaims(keys)],
                 ) as env,
-                build_worker(env.client, engine, task_queue),
+                build_worker(env.client, engine, task_queue, time_skipping_server=True),
             ):
                 written = await write_histories(env, task_queue, args.out, args.scenarios)
             await engine.dispose()

@@ -23,11 +23,12 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from caseflow import search_attributes as sa
 from caseflow.binaries import installed_binary
+from caseflow.claim_interceptors import SignClaims
 from caseflow.codec import new_key_setting
 from caseflow.db.models import User
 from caseflow.policy import PACKAGED_DIR, PolicyBook
 from caseflow.security import hash_token, new_token
-from caseflow.settings import Settings
+from caseflow.settings import Settings, get_settings
 from caseflow.temporal import DATA_CONVERTER, connect
 from worker import build_worker
 
@@ -92,6 +93,7 @@ async def temporal_env():
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=installed_binary("temporal"),
         data_converter=DATA_CONVERTER,
+        interceptors=[SignClaims(get_settings().claim_key_ring())],  # as the API's client
         search_attributes=[
             sa.CASE_TYPE,
             sa.PRIORITY,

@@ -155,9 +155,21 @@ async def test_a_repeat_complaint_is_linked_flagged_and_searchable_by_phone(http
 
 async def test_personal_data_export_and_erasure(http, stack):
     name, phone = customer()
-    case_id = await file_complaint(
-        http, name, phone, description=f"{name} at {phone} was charged twice"
+    email, openid = f"pipl{phone[-6:]}@example.com", f"oWX{phone}"
+    body = complaint_body(
+        customer={"name": name, "phone": phone, "email": email, "openid": openid},
+        channel="wechat",
+        description=f"{name} at {phone} was charged twice",
     )
+    r = await http.post("/api/v1/cases", json=body, headers=auth("channel"))
+    assert r.status_code == 201, r.text
+    case_id = r.json()["case_id"]
+    # The channel reads the addresses masked; staff read them as they are.
+    masked = r.json()["customer"]
+    assert masked["email"] == f"p***{email.split('@')[0][-1]}@example.com"
+    assert masked["openid"] != openid and openid not in r.text
+    seen = (await http.get(f"/api/v1/cases/{case_id}", headers=auth("supervisor"))).json()
+    assert (seen["customer"]["email"], seen["customer"]["openid"]) == (email, openid)
     photo = PNG_MAGIC + f"{name} {phone}".encode()
     await upload(http, case_id, "channel", photo)
     request = {"phone": phone, "request_ref": "PIPL-2026-0042"}
@@ -185,7 +197,7 @@ async def test_personal_data_export_and_erasure(http, stack):
     await act(http, case_id, "resolve", "cs", {"result": f"refunded {name}", "process": "billing"})
     await act(http, case_id, "feedback", "cs", {"message": f"Dear {name}, refunded"})
     await act(http, case_id, "callback", "cs", {"satisfaction": "satisfied", "comment": name})
-    assert set(await tables_holding(stack["engine"], [name, phone])) >= {
+    assert set(await tables_holding(stack["engine"], [name, phone, email, openid])) >= {
         "cases",
         "attachment_blobs",
     }
@@ -193,7 +205,7 @@ async def test_personal_data_export_and_erasure(http, stack):
     r = await http.post("/api/v1/personal-data/erase", json=basis, headers=auth("admin"))
     assert r.status_code == 200 and r.json()["erased"] == [case_id]
     # Not a trace left in any table, attachment bytes included; the erasure is on the record.
-    assert await tables_holding(stack["engine"], [name, phone]) == {}
+    assert await tables_holding(stack["engine"], [name, phone, email, openid]) == {}
     events = await fetch_events(stack["engine"], case_id)
     assert events[-1]["kind"] == "erased" and events[-1]["actor_id"] == "admin"
     assert events[-1]["data"] == {"request": "PIPL-2026-0042", "basis": basis["legal_basis"]}

@@ -16,12 +16,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from caseflow.binaries import installed_binary
+from caseflow.claim_interceptors import SignClaims
 from caseflow.domain import (
     Actor,
     CaseState,
@@ -32,6 +34,7 @@ from caseflow.domain import (
     Role,
 )
 from caseflow.policy import PACKAGED_DIR, PolicyBook
+from caseflow.settings import get_settings
 from caseflow.temporal import DATA_CONVERTER
 from tests.conftest import fetch_events, fetch_notifications
 from tests.factories import case_input
@@ -49,6 +52,7 @@ async def env():
     async with await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=installed_binary("temporal-test-server"),
         data_converter=DATA_CONVERTER,
+        interceptors=[SignClaims(get_settings().claim_key_ring())],  # as the API's client
     ) as env:
         yield env
 
@@ -99,9 +103,19 @@ class Harness:
 async def harness(env, db_engine):
     task_queue = f"tq-{uuid.uuid4().hex[:8]}"
     harness = Harness(env, db_engine, task_queue)
-    async with build_worker(env.client, db_engine, task_queue):
+    async with build_worker(env.client, db_engine, task_queue, time_skipping_server=True):
         yield harness
         await harness.terminate_open()
+
+
+@pytest.fixture(scope="module")
+def on_2026_2(harness):
+    """The module's cases start on policy 2026.2 when they name no version: the window
+    mechanics its tests were written against (handling from acceptance, no decision or
+    transfer-completion clocks). 2026.3's clocks are in test_standards_clocks.py."""
+    harness.default_policy_version = "2026.2"
+    yield
+    harness.default_policy_version = None
 
 
 @contextlib.asynccontextmanager
@@ -109,7 +123,7 @@ async def policy_harness(env, engine, book: PolicyBook) -> AsyncIterator[Harness
     """A worker of its own (own task queue) with `book` as its policy; its cases end with it."""
     task_queue = f"tq-{uuid.uuid4().hex[:8]}"
     harness = Harness(env, engine, task_queue)
-    async with build_worker(env.client, engine, task_queue, book):
+    async with build_worker(env.client, engine, task_queue, book, time_skipping_server=True):
         try:
             yield harness
         finally:

@@ -46,14 +46,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 H = timedelta(hours=1)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def pinned_policy(harness):
-    """These tests check the window mechanics as written against 2026.2 (handling from
-    acceptance, no decision or transfer-completion clocks); 2026.3's are in
-    test_standards_clocks.py."""
-    harness.default_policy_version = "2026.2"
-    yield
-    harness.default_policy_version = None
+# The window mechanics as written against 2026.2 (tests/workflows/conftest.py).
+pytestmark = pytest.mark.usefixtures("on_2026_2")
 
 
 async def snapshot(handle):
@@ -216,7 +210,7 @@ async def test_three_working_days_skip_the_next_holiday(env, db_engine, tmp_path
     write_policy(tmp_path, "9001.1", {"extra_holidays = []": f"extra_holidays = [{listed}]"})
     book = book_with(tmp_path, "9001.1")
     task_queue = f"tq-{uuid.uuid4().hex[:8]}"
-    async with build_worker(env.client, db_engine, task_queue, book):
+    async with build_worker(env.client, db_engine, task_queue, book, time_skipping_server=True):
         from tests.workflows.conftest import Harness
 
         local = Harness(env, db_engine, task_queue)

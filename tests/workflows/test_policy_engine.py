@@ -41,7 +41,7 @@ from tests.workflows.conftest import (
     write_policy,
 )
 from tests.workflows.test_inquiry import THURSDAY, next_plain_weekday
-from worker import build_worker
+from worker import build_worker, claim_checks
 from workflows.complaint import ComplaintWorkflow as WF
 from workflows.inquiry import InquiryWorkflow
 from workflows.unsubscribe import UnsubscribeWorkflow
@@ -56,14 +56,8 @@ FAST_VIP = "9100.5"  # the same with the VIP row's response shortened to 6 h
 VIP_ROW = 'tier = "vip"          # green channel: faster first response\nresponse = "12h"'
 
 
-@pytest.fixture(autouse=True, scope="module")
-def pinned_policy(harness):
-    """These tests check the window mechanics as written against 2026.2 (handling from
-    acceptance, no decision or transfer-completion clocks); 2026.3's are in
-    test_standards_clocks.py."""
-    harness.default_policy_version = "2026.2"
-    yield
-    harness.default_policy_version = None
+# The window mechanics as written against 2026.2 (tests/workflows/conftest.py).
+pytestmark = pytest.mark.usefixtures("on_2026_2")
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -331,7 +325,9 @@ async def test_a_running_case_keeps_its_version_when_a_new_one_is_published(
     queue = f"tq-{uuid.uuid4().hex[:8]}"
     # No sticky cache: the case's next task must reach whichever worker runs then (a deploy).
     book_a = PolicyBook.load(tmp_path, active=version_a)
-    async with build_worker(env.client, db_engine, queue, book_a, max_cached_workflows=0):
+    async with build_worker(
+        env.client, db_engine, queue, book_a, max_cached_workflows=0, time_skipping_server=True
+    ):
         old = Harness(env, db_engine, queue)
         handle, state = await old.start(severity=Severity.GENERAL)
         assert state.policy_version == version_a
@@ -353,7 +349,7 @@ async def test_a_running_case_keeps_its_version_when_a_new_one_is_published(
     new = Harness(env, db_engine, queue)
     new.handles.append(handle)
     try:
-        async with build_worker(env.client, db_engine, queue, book_b):
+        async with build_worker(env.client, db_engine, queue, book_b, time_skipping_server=True):
             _, fresh = await new.start(severity=Severity.GENERAL)
             assert fresh.policy_version == version_b
             assert fresh.windows["response"].due_at == fresh.opened_at + 6 * H
@@ -398,7 +394,9 @@ async def test_a_running_case_keeps_its_version_when_a_new_one_is_published(
 
     # The history replays after the change: every deadline is in it, no policy is read.
     replayer = Replayer(
-        workflows=[WF, InquiryWorkflow, UnsubscribeWorkflow], data_converter=DATA_CONVERTER
+        workflows=[WF, InquiryWorkflow, UnsubscribeWorkflow],
+        data_converter=DATA_CONVERTER,
+        interceptors=[claim_checks(time_skipping_server=True)],
     )
     result = await replayer.replay_workflow(history)
     assert result.replay_failure is None

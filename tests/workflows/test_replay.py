@@ -22,6 +22,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from caseflow.domain import CaseInput, CaseState
 from caseflow.temporal import DATA_CONVERTER
 from tests.histories.generate import write_histories
+from worker import claim_checks
 from workflows.complaint import ComplaintWorkflow
 from workflows.registry import ALL_WORKFLOWS
 
@@ -39,6 +40,13 @@ def load(path: Path) -> tuple[str, dict]:
 
 def _payload(payloads: dict):
     return json.loads(base64.b64decode(payloads["payloads"][0]["data"]))
+
+
+def case_id_of(data: dict) -> str:
+    """The case (workflow) id, from its input: a signed start names its case, so a replay must
+    run under the id the case ran under (a JSON history does not carry it)."""
+    started = data["events"][0]["workflowExecutionStartedEventAttributes"]
+    return _payload(started["input"])["case_id"]
 
 
 def recorded_events(data: dict) -> list[dict]:
@@ -110,8 +118,14 @@ def test_histories_are_committed():
 @pytest.mark.parametrize("path", HISTORIES, ids=HISTORY_IDS)
 async def test_history_replays(path: Path):
     workflow_type, data = load(path)
-    history = WorkflowHistory.from_json(path.stem, data)
-    replayer = Replayer(workflows=[WORKFLOW_BY_TYPE[workflow_type]], data_converter=DATA_CONVERTER)
+    history = WorkflowHistory.from_json(case_id_of(data), data)
+    replayer = Replayer(
+        workflows=[WORKFLOW_BY_TYPE[workflow_type]],
+        data_converter=DATA_CONVERTER,
+        # Recorded on the time-skipping server, which drops the headers of signals between
+        # cases: replayed with the checks its worker ran with.
+        interceptors=[claim_checks(time_skipping_server=True)],
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
 
@@ -185,11 +199,16 @@ async def test_generator_scenarios_still_run_and_replay(harness, tmp_path):
         "complaint_escalation": check_complaint_escalation,
         "complaint_filed_by_api": check_complaint_filed_by_api,
     }
-    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=DATA_CONVERTER)
+    replayer = Replayer(
+        workflows=[ComplaintWorkflow],
+        data_converter=DATA_CONVERTER,
+        interceptors=[claim_checks(time_skipping_server=True)],
+    )
     for name, path in written.items():
         _, data = load(path)
         checks[name](data)
-        result = await replayer.replay_workflow(WorkflowHistory.from_json(name, data))
+        history = WorkflowHistory.from_json(case_id_of(data), data)
+        result = await replayer.replay_workflow(history)
         assert result.replay_failure is None
 
 

@@ -53,14 +53,8 @@ MARGIN = timedelta(seconds=2)
 LONG_CONSENT = "9310.1"  # a test policy whose consent window (96 h) outlasts the 72 h one
 
 
-@pytest.fixture(autouse=True, scope="module")
-def pinned_policy(harness):
-    """These tests check the window mechanics as written against 2026.2 (handling from
-    acceptance, no decision or transfer-completion clocks); 2026.3's are in
-    test_standards_clocks.py."""
-    harness.default_policy_version = "2026.2"
-    yield
-    harness.default_policy_version = None
+# The window mechanics as written against 2026.2 (tests/workflows/conftest.py).
+pytestmark = pytest.mark.usefixtures("on_2026_2")
 
 
 @pytest.fixture(autouse=True)
