@@ -39,7 +39,8 @@ from caseflow.db import make_engine
 from caseflow.db.migrate import migrate
 from caseflow.policy import PACKAGED_DIR, PolicyBook
 from caseflow.seed import seed_demo
-from caseflow.temporal import DATA_CONVERTER
+from caseflow.settings import Settings
+from caseflow.temporal import DATA_CONVERTER, connect
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE_VERSION = "2026.3"  # the packaged default the API files with
@@ -125,6 +126,7 @@ class Stack:
     env: dict[str, str]
     policy_dir: Path
     payload_keys: str
+    claim_keys: str
 
     @property
     def data_converter(self):
@@ -133,8 +135,18 @@ class Stack:
             DATA_CONVERTER, payload_codec=EncryptionCodec(parse_keys(self.payload_keys))
         )
 
+    def settings(self) -> Settings:
+        return Settings(
+            temporal_address=self.address,
+            database_url=self.url,
+            payload_keys=self.payload_keys,
+            claim_keys=self.claim_keys,
+        )
+
     async def client(self) -> Client:
-        return await Client.connect(self.address, data_converter=self.data_converter)
+        """A client as the API has: encrypting, and signing the claims of what it starts
+        (the worker refuses a case start without one)."""
+        return await connect(self.settings())
 
     async def raw_client(self) -> Client:
         return await Client.connect(self.address, data_converter=DATA_CONVERTER)
@@ -224,6 +236,7 @@ def start_stack(tmp: Path) -> Stack:
     policy_dir.mkdir()
     write_quiet_policy(policy_dir)
     keys = new_key_setting("bench")
+    claim_keys = new_key_setting("bench-claims")
     env = {
         **os.environ,
         "CASEFLOW_TEMPORAL_ADDRESS": address,
@@ -233,6 +246,7 @@ def start_stack(tmp: Path) -> Stack:
         "CASEFLOW_SCHEDULES": "false",
         "CASEFLOW_LOG_LEVEL": "WARNING",
         "CASEFLOW_PAYLOAD_KEYS": keys,  # encrypted, as in production
+        "CASEFLOW_CLAIM_KEYS": claim_keys,  # every case start and action signed, as in production
         # The benchmark is one agent acting as fast as it can: measure, do not throttle it.
         "CASEFLOW_RATE_LIMIT_ACTIONS": "0",
         "PYTHONPATH": str(ROOT),
@@ -263,7 +277,9 @@ def start_stack(tmp: Path) -> Stack:
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    stack = Stack(tmp, temporal, worker, twins, api, url, address, base, env, policy_dir, keys)
+    stack = Stack(
+        tmp, temporal, worker, twins, api, url, address, base, env, policy_dir, keys, claim_keys
+    )
     asyncio.run(wait_for_workers(stack))
     return stack
 
