@@ -882,27 +882,19 @@ async def alert_counts(engine, prefix: str, n: int) -> dict:
     while (left := await count(engine, pending, p=f"{prefix}%")) and time.monotonic() < deadline:
         say(f"  alerts still to send: {left}")
         await asyncio.sleep(5)
-    async with engine.connect() as conn:
-        digests = (
-            await conn.execute(
-                text(
-                    "SELECT count(*) FROM information_schema.columns "
-                    "WHERE table_name = 'notifications' AND column_name = 'digest_id'"
-                )
-            )
-        ).scalar_one()
-    message = "coalesce(digest_id, id)" if digests else "id"  # one message per row before 0042
+    # A digest is one message for all its rows; a row sent on its own is one message.
+    message = "count(DISTINCT digest_id) + count(*) FILTER (WHERE digest_id IS NULL)"
     async with engine.connect() as conn:
         rows = (
             await conn.execute(
                 text(f"""
                 SELECT template, recipient, coalesce(department, '-') AS department,
-                       date_trunc('minute', sent_at) AS minute,
-                       count(DISTINCT {message}) AS messages, count(*) AS rows_
+                       params ->> 'level' AS level, date_trunc('minute', sent_at) AS minute,
+                       {message} AS messages, count(*) AS rows_
                 FROM notifications
                 WHERE case_id LIKE :p AND channel = 'internal'
                   AND template IN ('warning', 'escalation') AND status = 'sent'
-                GROUP BY 1, 2, 3, 4
+                GROUP BY 1, 2, 3, 4, 5
             """),
                 {"p": f"{prefix}%"},
             )
