@@ -113,6 +113,23 @@ SIZES = {
         avalanche_minutes=6.0,
     ),
 }
+# The keys issue 13 names (numbers only), checked after every run of all phases.
+REQUIRED_KEYS = (
+    "ratios.intake_vs_raw_start",
+    "ratios.accept_vs_raw_update",
+    "ratios.resolve_vs_raw_update",
+    "sustained.open_vs_raw",
+    "avalanche.n",
+    "avalanche.p99_s",
+    "avalanche.raw_p99_s",
+    "avalanche.ratio",
+    "avalanche.escalated_once",
+    "avalanche.alerts_max_per_level_department_minute",
+    "list.rows",
+    "list.ratio",
+    "idle.rss_mib.{idle}",  # 10000 in a full run, 1000 with --quick: the largest size run
+    "history.events_happy_complaint",
+)
 GOALS = {
     "ratios.intake_vs_raw_start": (">=", 0.8),
     "ratios.accept_vs_raw_update": (">=", 0.8),
@@ -1021,6 +1038,10 @@ def main() -> None:
     if not args.only:
         (out_dir / "latest.json").write_text(body, encoding="utf-8")
         say("and to bench/results/latest.json")
+        keys = [k.format(idle=args.idle) for k in REQUIRED_KEYS]
+        bad = [k for k in keys if not isinstance(flat(results, k), int | float)]
+        if bad:
+            say(f"  MISSING or not a number: {', '.join(bad)}")
     for goal, ok in results["goals"].items():
         say(
             f"  {'met   ' if ok else 'MISSED'} {goal} "
