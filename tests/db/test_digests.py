@@ -210,15 +210,32 @@ async def test_customer_notices_are_never_digested(db_engine):
 async def test_two_delivery_workers_send_one_digest_and_each_row_once(db_engine):
     department = _department()
     case_ids = await _alerts(db_engine, 40, department)
+    at = datetime.now(UTC)
     recorder = Recorder(delay=0.05)  # a gateway round trip: the workers interleave
-    workers = [DeliveryWorker(db_engine, recorder, claim=4) for _ in range(2)]
+    workers = [DeliveryWorker(db_engine, recorder, claim=4, clock=lambda: at) for _ in range(2)]
     await asyncio.gather(*(_drain(w) for w in workers))
 
-    messages = _messages_about(recorder, case_ids)
-    assert len(messages) == 1
-    assert all(case_id in messages[0][3] for case_id in case_ids)
+    # One message this minute. Rows the other worker held while it was collected (it then
+    # found the minute taken) wait for the next minute's digest.
+    (first,) = _messages_about(recorder, case_ids)
+    rows = await _rows(db_engine, case_ids)
+    sent = {r.case_id for r in rows if r.status == "sent"}
+    assert sent and {c for c in case_ids if c in first[3]} == sent
+    next_minute = at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    assert {(r.status, r.not_before) for r in rows if r.case_id not in sent} <= {
+        ("pending", next_minute)
+    }
+
+    later = [
+        DeliveryWorker(db_engine, recorder, claim=4, clock=lambda: next_minute) for _ in range(2)
+    ]
+    await asyncio.gather(*(_drain(w) for w in later))
     rows = await _rows(db_engine, case_ids)
     assert {(r.status, r.attempts) for r in rows} == {("sent", 1)}
+    messages = _messages_about(recorder, case_ids)
+    assert len(messages) == (1 if len(sent) == 40 else 2)
+    # every case in exactly one message
+    assert sorted(c for m in messages for c in case_ids if c in m[3]) == sorted(case_ids)
 
 
 async def test_a_failed_digest_gives_its_minute_back_and_is_retried_whole(db_engine):
