@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 
 _rows = NotificationRow.__table__
 MAX_ERROR_CHARS = 500
+PRUNE_EVERY = 3600.0  # seconds between prunings of old digest rows
 MAX_RETRY_DELAY = 3600.0  # seconds: a long gateway outage retries hourly, not ever more slowly
 
 
@@ -202,10 +204,20 @@ class DeliveryWorker:
         """Try up to `batch` due notifications; returns how many were sent."""
         return (await self._pass(batch))[1]
 
+    async def prune_digests(self) -> int:
+        """Forget the digests of minutes more than `digests.KEEP_DIGESTS` ago; how many."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(digests.prune(self.clock() - digests.KEEP_DIGESTS))
+        return result.rowcount
+
     async def run(self, interval: float = 1.0, batch: int = 100) -> None:
         """Deliver forever: a full pass goes again at once, otherwise wait `interval`."""
+        pruned_at = 0.0
         while True:
             try:
+                if time.monotonic() - pruned_at > PRUNE_EVERY:
+                    await self.prune_digests()
+                    pruned_at = time.monotonic()
                 while (await self._pass(batch))[0] >= batch:
                     pass
             except Exception:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, all_, bindparam, delete, func, or_, select
@@ -125,6 +125,15 @@ def record_rows(digest_id: int, count: int):
 def give_back(digest_id: int):
     """A failed send: the minute is free again for the rows' retry."""
     return delete(_digests).where(_digests.c.id == digest_id)
+
+
+KEEP_DIGESTS = timedelta(days=1)  # only the current minute matters; a day helps an inquiry
+
+
+def prune(before: datetime):
+    """Digest rows of minutes long gone (the rows they carried keep their `digest_id`, and
+    their text: the outbox's own retention covers those)."""
+    return delete(_digests).where(_digests.c.minute < before)
 
 
 def defer(ids: list[int], until: datetime):

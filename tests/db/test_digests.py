@@ -283,3 +283,30 @@ async def test_a_breach_recorded_twice_notifies_once(db_engine):
     escalations = [r for r in await _rows(db_engine, [inp.case_id]) if "L2" in (r.body or "")]
     assert [(r.status, r.attempts) for r in escalations] == [("sent", 1)]
     assert len([c for c in recorder.about(inp.case_id) if c[1] == "team_lead"]) == 1
+
+
+async def test_digests_of_long_gone_minutes_are_pruned(db_engine):
+    department = _department()
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    async with db_engine.begin() as conn:
+        for minute in (now - timedelta(days=2), now - timedelta(hours=1)):
+            await conn.execute(
+                text(
+                    "INSERT INTO notification_digests (recipient, department, template, level, "
+                    "minute, rows) VALUES ('team_lead', :d, 'escalation', '2', :m, 3)"
+                ),
+                {"d": department, "m": minute},
+            )
+    assert await DeliveryWorker(db_engine, Recorder()).prune_digests() >= 1
+    async with db_engine.connect() as conn:
+        kept = (
+            (
+                await conn.execute(
+                    text("SELECT minute FROM notification_digests WHERE department = :d"),
+                    {"d": department},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert kept == [now - timedelta(hours=1)]
