@@ -59,6 +59,7 @@ def worker_options(settings: Settings) -> dict:
     return {
         # Activities are async: they run on the event loop, no thread pool needed.
         "max_concurrent_activities": 200,
+        "max_cached_workflows": settings.worker_cached_cases,
     }
 
 
