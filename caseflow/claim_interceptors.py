@@ -14,6 +14,7 @@ again), and update validators never run on replay.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -208,6 +209,9 @@ class _SigningWorkflow(WorkflowOutboundInterceptor):
     def continue_as_new(self, input: ContinueAsNewInput) -> Any:
         info = workflow.info()
         name = input.workflow if isinstance(input.workflow, str) else info.workflow_type
+        # The next run's input is serialized when this activation completes, after whatever
+        # else runs in it: a copy makes what is sent exactly what is signed.
+        input.args = copy.deepcopy(list(input.args))
         call = Call("start", info.workflow_id, name, tuple(input.args))
         input.headers = _with_claim(input.headers, sign(self._keys, call))
         return super().continue_as_new(input)

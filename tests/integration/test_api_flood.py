@@ -12,7 +12,14 @@ import uuid
 import httpx
 import pytest
 
-from tests.integration.conftest import STRICT_LIMITS, act, auth, complaint_body, new_user
+from tests.integration.conftest import (
+    STRICT_LIMITS,
+    act,
+    auth,
+    complaint_body,
+    new_user,
+    serve_api,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -169,3 +176,25 @@ async def test_token_guessing_is_cut_off_per_address_and_per_prefix(strict_api):
     # The guessed prefix blocks no one else.
     _, other = await new_user(strict_api["engine"], "supervisor")
     assert (await _guesses(strict_api["base"], "127.0.0.22", [other]))[0].status_code == 200
+
+
+async def test_actions_across_continue_as_new_all_apply_once(http, stack):
+    """A case whose runs end after 5 actions (the limit travels in its input): every action
+    sent one after another applies exactly once, the first of each new run too (it once ran
+    before the run's signed start was checked and changed the carried state under the check,
+    failing the run), and the case ends in run 3 with every note in order."""
+    settings = stack["settings"].model_copy(update={"history_max_updates": 5})
+    async with serve_api(settings) as base:
+        r = await http.post(f"{base}/api/v1/cases", json=complaint_body(), headers=auth("channel"))
+        assert r.status_code == 201, r.text
+        cid = r.json()["case_id"]
+        await act(http, cid, "accept", "cs")
+        notes = [f"note {i}" for i in range(11)]
+        for note in notes:
+            await act(http, cid, "note", "cs", {"text": note})
+    r = await http.get(f"/api/v1/cases/{cid}/timeline", headers=auth("supervisor"))
+    events = r.json()
+    written = [e["summary"] for e in events if e["kind"] == "note"]
+    assert written == notes, [e for e in events if e["kind"] == "note"][:1]
+    state = (await http.get(f"/api/v1/cases/{cid}", headers=auth("supervisor"))).json()
+    assert state["run"] == 3 and state["phase"] == "in_progress"

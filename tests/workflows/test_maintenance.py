@@ -129,10 +129,12 @@ async def test_retention_waits_three_full_calendar_years_and_never_repeats(db_en
         return await retention.anonymise_batch(RetentionRequest(f"t-{uuid.uuid4()}", at, 3))
 
     # 6 March 2030, 03:00 local: 1 095 days and 17 hours after closing, not yet three years.
-    assert await run(datetime(2030, 3, 5, 19, tzinfo=UTC)) == 0
+    # (The count may include other tests' cases closed in 2026 in the shared database, so the
+    # case itself is what is checked.)
+    await run(datetime(2030, 3, 5, 19, tzinfo=UTC))
     assert "cases" in await tables_holding(db_engine, [name])
     # 7 March 2030, 03:00 local: the anniversary has passed; once, and never again.
-    assert await run(datetime(2030, 3, 6, 19, tzinfo=UTC)) == 1
+    assert await run(datetime(2030, 3, 6, 19, tzinfo=UTC)) >= 1
     assert await run(datetime(2030, 3, 6, 19, tzinfo=UTC)) == 0
     assert await tables_holding(db_engine, [name, phone]) == {}
 

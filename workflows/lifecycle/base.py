@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
@@ -145,7 +146,10 @@ class CaseWorkflow(Recorder, Clock, Ladder):
         self.policy: ResolvedPolicy | None = None
         self._attributes: dict[str, object] | None = None
         if inp.carried is not None:  # a continued run: the exact state, nothing re-planned
-            self.state = inp.carried.state
+            # A copy: an update in the run's first task may run before the run's start is
+            # checked against its signed claim (caseflow/claim_interceptors.py), which must
+            # see the input as it was sent.
+            self.state = copy.deepcopy(inp.carried.state)
             self.policy = with_starts(inp.carried.policy, self.state.case_type)
             self._opened = self._recorded = True
             if inp.search_attributes:  # continue-as-new keeps the run's attributes
