@@ -37,6 +37,7 @@ DIGESTED_TEMPLATES = frozenset({"warning", "escalation"})
 STAFF_CHANNEL = "internal"
 CUSTOMER = "customer"
 MAX_ROWS = 1000  # rows one message stands for; more wait for the next minute's digest
+KEEP_DIGESTS = timedelta(days=1)  # only the current minute matters; a day helps an inquiry
 
 _rows = NotificationRow.__table__
 _digests = NotificationDigest.__table__
@@ -125,9 +126,6 @@ def record_rows(digest_id: int, count: int):
 def give_back(digest_id: int):
     """A failed send: the minute is free again for the rows' retry."""
     return delete(_digests).where(_digests.c.id == digest_id)
-
-
-KEEP_DIGESTS = timedelta(days=1)  # only the current minute matters; a day helps an inquiry
 
 
 def prune(before: datetime):
