@@ -20,19 +20,25 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.cases import CaseActivities, Provisioning
 from activities.clock import ClockActivities
 from activities.maintenance import MaintenanceActivities
+from activities.reconcile import ReconcileActivities
 from activities.records import RecordActivities
 from caseflow.attachments import build_blob_store
 from caseflow.case_numbers import CaseNumbers
 from caseflow.claim_interceptors import VerifyClaims
 from caseflow.db import make_engine
+from caseflow.domain.case_types import CASE_TYPES
 from caseflow.health_server import start_health_server
+from caseflow.history.archiver import HistoryArchiver, start_history_archiver
+from caseflow.history.store import HistoryStore
 from caseflow.logging import setup_logging
 from caseflow.notify.delivery import start_delivery_task
 from caseflow.policy import PolicyBook, PolicyError, get_policy_book
 from caseflow.provisioning import PostgresProvisioning
+from caseflow.readmodel.lost import LostCases
 from caseflow.readmodel.maintenance import Retention, StatisticsReports
 from caseflow.readmodel.queries import OutageQueries
 from caseflow.readmodel.writes import ReadModelWriter
+from caseflow.reconcile import TemporalRuns
 from caseflow.settings import SettingError, Settings, get_settings
 from caseflow.temporal import connect, metrics_runtime
 from workflows.registry import ALL_WORKFLOWS, CASE_WORKFLOW_TYPES
@@ -61,6 +67,12 @@ def worker_options(settings: Settings) -> dict:
         "max_concurrent_activities": 200,
         "max_cached_workflows": settings.worker_cached_cases,
     }
+
+
+def history_archiver(client: Client, engine: AsyncEngine, task_queue: str) -> HistoryArchiver:
+    """Stores the readable history of this task queue's case runs once they close."""
+    workflows = {spec.workflow for spec in CASE_TYPES.values()}
+    return HistoryArchiver(client, HistoryStore(engine), task_queue, workflows)
 
 
 def claim_checks(settings: Settings | None = None, time_skipping_server: bool = False):
@@ -97,6 +109,8 @@ def build_worker(
         StatisticsReports(engine, timezone, settings.customer_base, settings.customer_base_months),
         Retention(engine, timezone, build_blob_store(settings, engine)),
     )
+    # The reconciler asks Temporal's visibility through the worker's own client.
+    reconcile = ReconcileActivities(LostCases(engine), TemporalRuns(client))
     verify = claim_checks(settings, options.pop("time_skipping_server", False))
     return Worker(
         client,
@@ -116,6 +130,7 @@ def build_worker(
             maintenance.generate_monthly_report,
             maintenance.generate_quarterly_report,
             maintenance.anonymise_expired,
+            reconcile.reconcile_cases,
         ],
     )
 
@@ -134,6 +149,14 @@ async def run_worker(settings: Settings) -> None:
     worker = build_worker(client, engine, settings.task_queue, book, settings=settings)
     # The outbox is delivered next to the worker; several workers share it safely.
     delivery = start_delivery_task(engine, timezone=book.active.timezone)
+    # So is the store of each closed run's readable history (keyed on case and run).
+    archiver = (
+        start_history_archiver(
+            history_archiver(client, engine, settings.task_queue), settings.history_archive_seconds
+        )
+        if settings.history_archive_seconds
+        else None
+    )
     # GET /healthz for liveness probes: 200 while the worker polls and the outbox is delivered.
     health = (
         await start_health_server(
@@ -154,6 +177,8 @@ async def run_worker(settings: Settings) -> None:
         await worker.run()
     finally:
         delivery.cancel()
+        if archiver is not None:
+            archiver.cancel()
         if health is not None:
             health.close()
         await engine.dispose()

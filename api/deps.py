@@ -19,7 +19,7 @@ from caseflow.readmodel.maintenance import StatisticsReports
 from caseflow.security import TokenCache, hash_token
 from caseflow.settings import Settings
 
-_bearer = HTTPBearer(auto_error=False, description="A user's access token")
+bearer_scheme = HTTPBearer(auto_error=False, description="A user's access token")
 
 # Dependencies are `async def` even when they do not await: FastAPI runs plain `def`
 # dependencies in a thread pool, a thread hand-off per dependency per request.
@@ -93,7 +93,7 @@ async def user_for_token(request: Request, token: str) -> User | None:
 
 async def current_user(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> User:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(

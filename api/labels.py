@@ -171,6 +171,16 @@ CATALOG_LABELS: dict[str, dict[str, str]] = {
         "outage_restored": N_("event", "outage restored"),
         "fulfilled": N_("event", "fulfilled"),
         "archived": N_("event", "archived"),
+        "lost": N_("event", "workflow lost"),
+        "revived": N_("event", "revived"),
+    },
+    # How a lost case's workflow ended (caseflow.domain.LostStatus).
+    "lost_status": {
+        "terminated": N_("lost_status", "terminated"),
+        "failed": N_("lost_status", "failed"),
+        "timed_out": N_("lost_status", "timed out"),
+        "canceled": N_("lost_status", "cancelled"),
+        "missing": N_("lost_status", "missing from Temporal"),
     },
 }
 

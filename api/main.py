@@ -33,7 +33,9 @@ from api.routers import (
     personal_data,
     policy,
     reports,
+    revive,
     sign_in,
+    temporal_ui,
 )
 from api.schemas import ERROR_RESPONSES
 from api.web_security import CodecCORS, PageSecurityHeaders
@@ -156,9 +158,17 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
                 "policy_version": app.state.book.active_version,
             },
         )
+        # The Temporal UI served at /temporal/ (api/routers/temporal_ui.py), when configured.
+        app.state.temporal_ui = (
+            temporal_ui.ui_client(settings.temporal_ui_upstream)
+            if settings.temporal_ui_upstream
+            else None
+        )
         try:
             yield
         finally:
+            if app.state.temporal_ui is not None:
+                await app.state.temporal_ui.aclose()
             await app.state.engine.dispose()
 
     app = FastAPI(
@@ -186,6 +196,7 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
         personal_data.search_router,  # before cases: /cases/search is not a case id
         cases.router,
         actions.router,
+        revive.router,
         attachments.router,
         reports.router,
         personal_data.router,
@@ -202,6 +213,7 @@ def create_app(settings: Settings | None = None, book: PolicyBook | None = None)
     app.include_router(metrics.router)
     for router in (sign_in.router, floor.router, case_page.router, pages.router):
         app.include_router(router)
+    app.include_router(temporal_ui.router)
     app.include_router(admin_users.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(docs.router)

@@ -10,7 +10,14 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from api.access import Scrubber, mask, mask_email
 from api.action_bodies import MAX_TEXT, Body
@@ -25,6 +32,7 @@ from caseflow.domain import (
     Feedback,
     FirstAnswer,
     Fulfilment,
+    LostStatus,
     OutageRecord,
     Phase,
     Resolution,
@@ -53,6 +61,19 @@ from caseflow.policy import (
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 SERVICE_PATTERN = re.compile(r"^(voice|sms|data|account|vas:[a-z0-9_-]{1,32})$")
+
+
+def _iso_instant(value: object) -> object:
+    """Query values are strings, and pydantic would read "0.5" as seconds since 1970: an
+    instant in a query must be written as the schema says (ISO 8601, with its zone)."""
+    if isinstance(value, str) and not ISO_INSTANT.match(value):
+        raise ValueError("expected an ISO 8601 date-time with zone, e.g. 2026-12-01T09:00:00+08:00")
+    return value
+
+
+ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+# An instant in a query parameter: an aware ISO 8601 date-time, nothing else.
+QueryInstant = Annotated[AwareDatetime, BeforeValidator(_iso_instant)]
 
 
 # ------------------------------------------------------------------ intake
@@ -261,6 +282,22 @@ class CustomerView(BaseModel):
     openid: str | None = Field(default=None, description="Masked for intake channels")
 
 
+class LostView(BaseModel):
+    status: LostStatus = Field(
+        description="How the workflow's latest run ended: terminated, failed, timed_out, "
+        "canceled; missing: Temporal knows no run of it"
+    )
+    run_id: str | None = Field(description="The run that ended (none when missing)")
+    at: datetime = Field(description="When the reconciler found it")
+
+
+class ReviveBody(Body):
+    reason: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)] = Field(
+        description="Why the case is revived (kept in its audit trail)",
+        examples=["terminated by mistake during maintenance"],
+    )
+
+
 class CaseView(BaseModel):
     case_id: str = Field(examples=["CMP-20261122-000123"])
     type: CaseType
@@ -312,6 +349,12 @@ class CaseView(BaseModel):
     updated_at: datetime
     closed_at: datetime | None
     client_reference: str | None
+    lost: LostView | None = Field(
+        default=None,
+        description="Set when the reconciler found the case open while its workflow had ended "
+        "in Temporal: its time limits do not run until an administrator revives it (`POST "
+        "/cases/{id}/revive`). Shown to staff.",
+    )
 
 
 def _level_name(state: CaseState, book: PolicyBook | None) -> str:
@@ -457,6 +500,9 @@ class CaseSummary(BaseModel):
     opened_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    lost: bool = Field(
+        default=False, description="Open here while its workflow ended in Temporal (see lost)"
+    )
 
 
 class CaseList(BaseModel):

@@ -17,7 +17,18 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-NOT_PAGES = ("/api/", "/codec", "/docs", "/redoc", "/openapi.json", "/metrics", "/healthz")
+# /temporal: the Temporal UI (api/routers/temporal_ui.py) sends its own headers: its pages
+# need its own scripts, which this policy would refuse.
+NOT_PAGES = (
+    "/api/",
+    "/codec",
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/metrics",
+    "/healthz",
+    "/temporal",
+)
 PAGE_HEADERS = (
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-frame-options", b"DENY"),

@@ -20,7 +20,7 @@ from typing import Any
 from caseflow import devstack
 from caseflow.devstack import StackError
 from caseflow.domain import Role
-from caseflow.settings import SettingError, Settings, get_settings
+from caseflow.settings import TEMPORAL_UI_PATH, SettingError, Settings, get_settings
 
 STARTUP_TIMEOUT = 90.0  # seconds for each part to answer (first start also creates the DB)
 CURL_BODY = (
@@ -72,15 +72,19 @@ def _run_db(coro: Awaitable[Any], url: str) -> Any:
 
 # ------------------------------------------------------------------ caseflow dev
 class DevStack:
-    """Temporal + PostgreSQL + worker + API (+ dashboard), started and stopped in order.
+    """Temporal + PostgreSQL + worker(s) + API(s) (+ dashboard), started and stopped in order.
 
     Children run in their own sessions, so a Ctrl-C in the terminal reaches only this process,
-    which then stops them in order: API, worker, Temporal, PostgreSQL."""
+    which then stops them in order: APIs, workers, Temporal, PostgreSQL."""
 
     def __init__(self, args: argparse.Namespace, settings: Settings) -> None:
         self.args = args
         self.settings = settings
         self.api_port: int = args.port if args.port is not None else settings.api_port
+        # Replicas listen on consecutive ports from --port: 8000, 8001, ... (each its own
+        # process, as production replicas behind a load balancer; the first is the main URL).
+        self.workers: int = getattr(args, "workers", 1) or 1
+        self.api_ports = [self.api_port + i for i in range(getattr(args, "api_replicas", 1) or 1)]
         data_dir = args.data_dir if args.data_dir is not None else settings.data_dir
         self.data = Path(data_dir).expanduser().resolve()
         self.logs = self.data / "logs"
@@ -142,12 +146,17 @@ class DevStack:
         if reaped:
             say("stopped what an earlier, killed `caseflow dev` left running: " + ", ".join(reaped))
         devstack.check_port_free(self.api_port, "--port", "CASEFLOW_API_PORT")
+        for port in self.api_ports[1:]:
+            devstack.check_port_free(port, "--port (the API replicas use the ports after it)")
         devstack.check_port_free(a.temporal_port, "--temporal-port")
         if self.ui_port is not None:
             devstack.check_port_free(self.ui_port, "--ui-port (or --headless)")
 
-        for name in ("temporal", "worker", "api"):
-            _mark_log(self.logs / f"{name}.log")
+        _mark_log(self.logs / "temporal.log")
+        for i in range(1, self.workers + 1):
+            _mark_log(devstack.numbered_log(self.logs, "worker", i))
+        for i in range(1, len(self.api_ports) + 1):
+            _mark_log(devstack.numbered_log(self.logs, "api", i))
         temporal_log = self.logs / "temporal.log"
         say(
             f"starting the Temporal dev server on {self.address} "
@@ -159,6 +168,9 @@ class DevStack:
             self.ui_port,
             temporal_log,
             codec_endpoint=f"http://127.0.0.1:{self.api_port}/codec",
+            # The API serves the UI at /temporal/ (api/routers/temporal_ui.py): one origin with
+            # the pages, so the UI's codec calls carry the supervisor's session.
+            ui_public_path=TEMPORAL_UI_PATH,
         )
         self._track("Temporal dev server", temporal, temporal_log)
 
@@ -187,40 +199,36 @@ class DevStack:
             "CASEFLOW_DATABASE_URL": db_url,
             "CASEFLOW_API_HOST": "127.0.0.1",
             "CASEFLOW_API_PORT": str(self.api_port),
-            # Empty = no links to a Temporal UI that is not running.
-            "CASEFLOW_TEMPORAL_UI_URL": self._ui_url() or "",
+            # The API serves the UI (links go to /temporal/ on the API's origin); no UI on an
+            # origin of its own, so no CORS for one. Empty = no UI (--headless).
+            "CASEFLOW_TEMPORAL_UI_URL": "",
+            "CASEFLOW_TEMPORAL_UI_UPSTREAM": self._ui_url() or "",
             "CASEFLOW_DATA_DIR": str(self.data),
         }
-        say("starting the worker ...")
-        worker_log = self.logs / "worker.log"
-        worker = self._spawn("worker", [sys.executable, "-m", "worker"], env, worker_log)
+        say(
+            "starting the worker ..."
+            if self.workers == 1
+            else f"starting {self.workers} workers ..."
+        )
+        workers = []
+        for i in range(1, self.workers + 1):
+            log = devstack.numbered_log(self.logs, "worker", i)
+            workers.append(
+                (self._spawn(_numbered("worker", i), devstack.worker_command(), env, log), log)
+            )
         await devstack.wait_for_worker(
-            client, self.settings.task_queue, STARTUP_TIMEOUT, worker, worker_log
+            client, self.settings.task_queue, STARTUP_TIMEOUT, workers=self.workers, procs=workers
         )
 
-        api = f"http://127.0.0.1:{self.api_port}"
-        say(f"starting the API on {api} ...")
-        api_log = self.logs / "api.log"
-        self._spawn(
-            "API",
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "api.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.api_port),
-                "--log-level",
-                "warning",
-                "--timeout-graceful-shutdown",
-                "5",
-            ],
-            env,
-            api_log,
-        )
-        await self._wait_for_api(api)
+        apis = []
+        for i, port in enumerate(self.api_ports, start=1):
+            url = f"http://127.0.0.1:{port}"
+            say(f"starting the {_numbered('API', i)} on {url} ...")
+            log = devstack.numbered_log(self.logs, "api", i)
+            self._spawn(_numbered("API", i), devstack.api_command(port), env, log)
+            apis.append((url, log))
+        for url, log in apis:
+            await self._wait_for_api(url, log)
         self._banner(db_url, users)
 
     def _ui_url(self) -> str | None:
@@ -251,7 +259,7 @@ class DevStack:
                     f"{devstack.log_tail(log)}"
                 )
 
-    async def _wait_for_api(self, base: str) -> None:
+    async def _wait_for_api(self, base: str, log: Path) -> None:
         import httpx
 
         deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -268,8 +276,8 @@ class DevStack:
                     last = repr(exc)
                 await asyncio.sleep(0.3)
         raise StackError(
-            f"the API did not become healthy within {STARTUP_TIMEOUT:.0f} s ({last}); log tail "
-            f"({self.logs / 'api.log'}):\n{devstack.log_tail(self.logs / 'api.log')}"
+            f"the API at {base} did not become healthy within {STARTUP_TIMEOUT:.0f} s ({last}); "
+            f"log tail ({log}):\n{devstack.log_tail(log)}"
         )
 
     async def _watch(self, stop: asyncio.Event) -> int:
@@ -293,7 +301,7 @@ class DevStack:
         return 0
 
     def _stop(self) -> None:
-        # Children were appended as Temporal, worker, API: stop them in reverse.
+        # Children were appended as Temporal, workers, APIs: stop them in reverse.
         for name, proc, _ in reversed(self.children):
             if proc.poll() is None:
                 say(f"stopping the {name} (pid {proc.pid}) ...")
@@ -324,8 +332,15 @@ class DevStack:
     def _banner(self, db_url: str, users) -> None:  # noqa: ANN001 - tuple of DemoUser
         api = f"http://127.0.0.1:{self.api_port}"
         libpq = db_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        replicas = [f"http://127.0.0.1:{p}" for p in self.api_ports[1:]]
         rows = [
             ("API", f"{api}/api/v1"),
+            *(
+                [("API replicas", ", ".join(replicas) + "   (same API, same data)")]
+                if replicas
+                else []
+            ),
+            *([("Workers", f"{self.workers} on one task queue")] if self.workers > 1 else []),
             ("OpenAPI docs", f"{api}/docs"),
             ("Dashboard", f"{api}/   (sign in with a user name and password below)"),
             ("Metrics", f"{api}/metrics"),
@@ -333,15 +348,21 @@ class DevStack:
                 "Temporal gRPC",
                 f"{self.address}   (namespace default, task queue {self.settings.task_queue})",
             ),
-            ("Temporal UI", self._ui_url() or "off (--headless)"),
+            (
+                "Temporal UI",
+                f"{api}{TEMPORAL_UI_PATH}/   (supervisors and admins, signed in; decoded, "
+                "read-only)"
+                if self._ui_url()
+                else "off (--headless)",
+            ),
             ("PostgreSQL", f'{db_url}   (psql "{libpq}")'),
             ("Data", str(self.data)),
             (
                 "Payloads",
-                f"encrypted (key: {self.data / 'payload.keys'}); the Temporal UI "
-                f"decodes them via {api}/codec with a supervisor's token",
+                f"encrypted (key: {self.data / 'payload.keys'}); decoded by {api}/codec for "
+                "a supervisor's session (the Temporal UI above) or token (the CLI)",
             ),
-            ("Logs", f"{self.logs}/{{temporal,worker,api}}.log, {self.pgdata / 'log'}"),
+            ("Logs", f"{self.logs}/{{temporal,worker,api}}*.log, {self.pgdata / 'log'}"),
         ]
         say("")
         say("caseflow is up")
@@ -382,6 +403,21 @@ async def _migrate_and_seed(url: str, demo: bool):
         return ()
     finally:
         await engine.dispose()
+
+
+def _numbered(name: str, index: int) -> str:
+    return name if index == 1 else f"{name} {index}"
+
+
+def _count(value: str) -> int:
+    """1 to 8 processes of a kind (more than the dev machine's cores only adds contention)."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to 8, not {value!r}") from None
+    if not 1 <= n <= 8:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to 8, not {n}")
+    return n
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
@@ -571,6 +607,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--ui-port", type=int, default=8233, help="Temporal Web UI port (default %(default)s)"
     )
     dev.add_argument("--headless", action="store_true", help="do not start the Temporal Web UI")
+    dev.add_argument(
+        "--workers",
+        type=_count,
+        default=1,
+        help="worker processes on the one task queue (default %(default)s)",
+    )
+    dev.add_argument(
+        "--api-replicas",
+        type=_count,
+        default=1,
+        help="API processes, on consecutive ports from --port (default %(default)s)",
+    )
     dev.add_argument(
         "--data-dir",
         default=None,

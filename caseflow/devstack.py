@@ -22,8 +22,10 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 import warnings
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -184,6 +186,35 @@ def reap_orphans(path: Path, timeout: float = 15) -> list[str]:
     return stopped
 
 
+# ------------------------------------------------------------------ caseflow's own processes
+def worker_command() -> list[str]:
+    """One worker process (every case workflow and activity, and the outbox delivery)."""
+    return [sys.executable, "-m", "worker"]
+
+
+def api_command(port: int, log_level: str = "warning") -> list[str]:
+    """One API process on 127.0.0.1:`port` (uvicorn serving api.main:app)."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        log_level,
+        "--timeout-graceful-shutdown",
+        "5",
+    ]
+
+
+def numbered_log(logs: Path, name: str, index: int) -> Path:
+    """`worker.log` for the first of a kind, `worker-2.log` for the second, and so on."""
+    return logs / (f"{name}.log" if index == 1 else f"{name}-{index}.log")
+
+
 # ------------------------------------------------------------------ Temporal
 def temporal_binary() -> str:
     path = installed_binary("temporal")
@@ -209,10 +240,12 @@ def start_temporal_dev_server(
     ui_port: int | None,
     log_path: Path,
     codec_endpoint: str | None = None,
+    ui_public_path: str | None = None,
 ) -> subprocess.Popen:
     """Start `temporal server start-dev` on 127.0.0.1:`port`, persisted to
     `<data_dir>/temporal.db` (or to `data_dir` itself when it ends in .db; in memory when
-    None), with the Web UI on `ui_port` or headless when None. Returns at once: await
+    None), with the Web UI on `ui_port` (under `ui_public_path`, for a proxy that serves it
+    there) or headless when None. Returns at once: await
     `wait_for_temporal` next, then `ensure_search_attributes` (the --search-attribute flags
     only take effect when the database file is new)."""
     args = [
@@ -239,6 +272,8 @@ def start_temporal_dev_server(
         args += ["--ui-port", str(ui_port), "--ui-disable-news-fetch"]
         if codec_endpoint:  # the UI decrypts payloads through caseflow's codec endpoint
             args += ["--ui-codec-endpoint", codec_endpoint]
+        if ui_public_path:
+            args += ["--ui-public-path", ui_public_path]
     for name, kind in SEARCH_ATTRIBUTE_TYPES.items():
         args += ["--search-attribute", f"{name}={kind}"]
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -337,8 +372,14 @@ async def wait_for_worker(
     proc: subprocess.Popen | None = None,
     log_path: Path | None = None,
     namespace: str = "default",
+    *,
+    workers: int = 1,
+    procs: Sequence[tuple[subprocess.Popen, Path]] = (),
 ) -> None:
-    """Wait until a worker polls `task_queue` for workflow tasks (so work filed now starts)."""
+    """Wait until `workers` workers poll `task_queue` for workflow tasks, so work filed now
+    starts. `proc` / `procs` (with their logs): the worker processes, whose exit ends the wait
+    with their log's tail; when given, each of them must poll (by its poller identity, the
+    SDK's `pid@host`: a worker killed a moment ago stays in Temporal's list for a while)."""
     from temporalio.api.enums.v1 import TaskQueueType
     from temporalio.api.taskqueue.v1 import TaskQueue
     from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -348,23 +389,34 @@ async def wait_for_worker(
         task_queue=TaskQueue(name=task_queue),
         task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     )
+    watched = [*([(proc, log_path)] if proc is not None else []), *procs]
     deadline = time.monotonic() + timeout
+    seen = 0
     while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise StackError(
-                f"the worker exited with code {proc.returncode}; log tail ({log_path}):\n"
-                f"{log_tail(log_path)}"
-            )
+        for p, log in watched:
+            if p.poll() is not None:
+                raise StackError(
+                    f"the worker exited with code {p.returncode}; log tail ({log}):\n"
+                    f"{log_tail(log)}"
+                )
         with contextlib.suppress(Exception):
             described = await client.workflow_service.describe_task_queue(
                 request, timeout=timedelta(seconds=5)
             )
-            if described.pollers:
-                return
+            polling = {p.identity.split("@")[0] for p in described.pollers}
+            if watched:
+                seen = sum(str(p.pid) in polling for p, _ in watched)
+                if seen == len(watched):
+                    return
+            else:
+                seen = len(polling)
+                if seen >= workers:
+                    return
         await asyncio.sleep(0.3)
+    last = watched[-1][1] if watched else log_path
     raise StackError(
-        f"no worker polled task queue {task_queue!r} within {timeout:.0f} s; log tail "
-        f"({log_path}):\n{log_tail(log_path)}"
+        f"{seen} of {len(watched) or workers} worker(s) polled task queue {task_queue!r} "
+        f"within {timeout:.0f} s; log tail ({last}):\n{log_tail(last)}"
     )
 
 

@@ -12,15 +12,19 @@ Deterministic (no clock, no I/O): workflow code calls these.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from caseflow.domain import (
+    Actor,
     AuditEvent,
+    Carried,
     CaseInput,
     CaseState,
     CaseType,
     FaultRecord,
+    HistoryLimits,
     IntakePlan,
     NotificationRequest,
     OutageRecord,
@@ -30,6 +34,7 @@ from caseflow.domain import (
     PolicyRequest,
     RecordRequest,
     ResolvedPolicy,
+    Revival,
     Role,
     Segment,
     Start,
@@ -214,3 +219,36 @@ def intake_record(inp: CaseInput, opened_at: datetime, intake: IntakePlan) -> Re
     if spec(inp.case_type).customer_facing:
         notifications.insert(0, customer_notice(state, "intake_ack"))
     return RecordRequest(state=state, events=[event], notifications=notifications)
+
+
+def revived_input(
+    state: CaseState,
+    policy: ResolvedPolicy,
+    revival: Revival,
+    started_by: Actor,
+    *,
+    search_attributes: bool,
+    limits: HistoryLimits,
+) -> CaseInput:
+    """A lost case's next run: its last recorded `state` carried exactly as a continue-as-new
+    would carry it (so every window keeps its deadline), in the next run number, with who
+    revived it and why. `started_by` starts this run; the case's filer stays `filed_by`."""
+    carried = dataclasses.replace(state, run=state.run + 1)
+    return CaseInput(
+        case_id=state.case_id,
+        case_type=state.case_type,
+        customer=state.customer,
+        channel=state.channel,
+        description=state.description,
+        created_by=started_by,
+        category=state.category,
+        severity=state.severity,
+        kind=state.kind,
+        urgency=state.urgency,
+        reply_channel=state.reply_channel,
+        client_reference=state.client_reference,
+        policy_version=state.policy_version,
+        search_attributes=search_attributes,
+        limits=limits,
+        carried=Carried(state=carried, policy=policy, revived=revival),
+    )

@@ -92,8 +92,26 @@ async def collect(engine: AsyncEngine) -> list:
             buckets.append(("+Inf", total))
             resolve.add_metric([case_type], buckets, float(total_secs))
     families += [opened, closed, open_now, breaches, escalations, warnings, resolve]
+    families += await _lost(engine)
     families += await _outbox(engine)
     return families
+
+
+async def _lost(engine: AsyncEngine) -> list:
+    """Cases the reconciler found open while their workflow had ended in Temporal: their time
+    limits do not run until an administrator revives them. Anything above 0 needs a person."""
+    async with engine.connect() as conn:
+        lost = (
+            await conn.execute(text("SELECT count(*) FROM cases WHERE lost_at IS NOT NULL"))
+        ).scalar_one()
+    return [
+        GaugeMetricFamily(
+            "caseflow_cases_lost",
+            "Open cases whose workflow ended in Temporal (terminated, failed, timed out, "
+            "cancelled or missing), not revived yet",
+            value=lost,
+        )
+    ]
 
 
 async def _outbox(engine: AsyncEngine) -> list:

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from caseflow.db.errors import StoreError, described
 from caseflow.db.models import Subscription
 
 ACCOUNT = "account"  # the whole account: every active service of the number
@@ -34,6 +36,14 @@ class PostgresProvisioning:
         self.engine = engine
 
     async def terminate(self, case_id: str, phone: str, services: list[str]) -> dict[str, str]:
+        try:
+            return await self._terminate(case_id, phone, services)
+        except (DBAPIError, OSError) as exc:  # the statement's values hold the phone
+            raise StoreError(
+                f"the customer of case {case_id}: terminating failed: {described(exc)}"
+            ) from None
+
+    async def _terminate(self, case_id: str, phone: str, services: list[str]) -> dict[str, str]:
         now = datetime.now(UTC)
         results: dict[str, str] = {}
         async with self.engine.begin() as conn:

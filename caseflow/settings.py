@@ -11,6 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from caseflow.claims import ClaimKeys
 from caseflow.domain import HistoryLimits
 
+# Where the API serves the Temporal UI when temporal_ui_upstream is set; the UI server must be
+# started with this public path (api/routers/temporal_ui.py, `caseflow dev`).
+TEMPORAL_UI_PATH = "/temporal"
+
 
 class SettingError(ValueError):
     """A setting is missing or malformed: the process cannot start (the message says which)."""
@@ -33,7 +37,14 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Where case pages link for "open in Temporal UI" (a UI on its own origin; the API's CORS
+    # admits it on /codec). Ignored for links when the API serves the UI itself (below).
     temporal_ui_url: str | None = "http://127.0.0.1:8233"
+    # The Temporal UI server the API serves at /temporal/ to signed-in supervisors and admins,
+    # read-only (api/routers/temporal_ui.py), e.g. http://temporal-web:8080. The UI must run
+    # with public path /temporal (TEMPORAL_UI_PUBLIC_PATH; the dev server's --ui-public-path).
+    # Same origin as the pages, so the UI's codec calls carry the staff session. None = off.
+    temporal_ui_upstream: str | None = None
 
     # Directory of extra/overriding policy files (<version>.toml); the packaged ones always load.
     policy_dir: Path | None = None
@@ -53,11 +64,20 @@ class Settings(BaseSettings):
     history_max_bytes: int = Field(default=3 * 1024 * 1024, ge=32 * 1024, le=40 * 1024 * 1024)
     history_max_updates: int = Field(default=1000, ge=5, le=1800)
 
+    # How often each worker stores the readable history of its case runs that closed since
+    # (caseflow/history/archiver.py); 0 = never (then Temporal's retention is all there is).
+    history_archive_seconds: float = Field(default=10.0, ge=0, le=3600)
+
     # Records are kept at least 3 years (000 §4.2; complaint files at least 2, 附件一 §7.3),
     # counted in calendar years in the policy's zone, then anonymised by a Temporal Schedule.
     retention_years: int = Field(default=3, ge=3, le=30)
-    # Create the report and retention Schedules when the worker starts.
+    # Create the report, retention and reconciler Schedules when the worker starts.
     schedules: bool = True
+    # The reconciler compares the read model's open cases with Temporal's runs this often
+    # (0 = no reconciler Schedule); a case Temporal knows nothing of counts as lost once it is
+    # reconcile_grace_seconds old (a workflow started a moment ago may not be visible yet).
+    reconcile_minutes: int = Field(default=5, ge=0, le=24 * 60)
+    reconcile_grace_seconds: int = Field(default=300, ge=0, le=7 * 24 * 3600)
 
     # Customers served, for the complaint rate per 10 000 customers: one number for every
     # month, and per month where it changed ({"2026-11": 1250000}). Unset: no rate is shown.

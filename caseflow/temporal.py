@@ -13,6 +13,7 @@ from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter
 from temporalio.converter import (
     CompositePayloadConverter,
     DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
 )
@@ -62,13 +63,18 @@ def metrics_runtime(bind_address: str) -> Runtime:
 
 
 def data_converter(settings: Settings) -> DataConverter:
-    """The converter every client and worker uses: payloads encrypted when keys are set."""
+    """The converter every client and worker uses: payloads encrypted when keys are set, and
+    then failures' messages and stack traces too (an activity's or an update's error text is
+    otherwise stored in clear in the history: Temporal keeps only "Encoded failure" and the
+    error's type, and every client with the keys reads the text back)."""
     if not settings.payload_keys:
         return DATA_CONVERTER
     from caseflow.codec import EncryptionCodec, parse_keys
 
     return dataclasses.replace(
-        DATA_CONVERTER, payload_codec=EncryptionCodec(parse_keys(settings.payload_keys))
+        DATA_CONVERTER,
+        payload_codec=EncryptionCodec(parse_keys(settings.payload_keys)),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
     )
 
 

@@ -59,7 +59,13 @@ async def delete_cases(engine, prefix: str) -> None:
     """Remove synthetic read-model rows a test wrote directly (only activities write real
     ones), so later tests such as the API fuzzing never meet half-made cases."""
     async with engine.begin() as conn:
-        for table in ("notifications", "case_events", "personal_data_access", "cases"):
+        for table in (
+            "notifications",
+            "case_events",
+            "personal_data_access",
+            "case_history_runs",
+            "cases",
+        ):
             await conn.execute(
                 text(f"DELETE FROM {table} WHERE case_id LIKE :p"), {"p": f"{prefix}%"}
             )

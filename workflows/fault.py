@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         RestoredAction,
         WindowName,
         WindowState,
+        summaries,
     )
     from caseflow.domain.errors import invalid_input, invalid_state
 
@@ -214,7 +215,10 @@ class FaultWorkflow(ReclassifySteps, CallbackSteps):
 
     async def _restored_from_record(self, outage_id: str) -> bool:
         status = await workflow.execute_local_activity_method(
-            CaseActivities.outage_status, outage_id, start_to_close_timeout=CLOCK_TIMEOUT
+            CaseActivities.outage_status,
+            outage_id,
+            start_to_close_timeout=CLOCK_TIMEOUT,
+            summary=summaries.outage_activity(outage_id),
         )
         if status.restored_at is None:
             return False

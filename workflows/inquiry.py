@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         Phase,
         Resolution,
         WindowName,
+        summaries,
     )
 
 from workflows.complaint import ComplaintWorkflow
@@ -121,6 +122,7 @@ class InquiryWorkflow(CustomerInfoSteps, ReclassifySteps, ResolutionSteps, Callb
             CaseNumberRequest(case_type=CaseType.COMPLAINT, at=workflow.now()),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RECORD_RETRY,
+            summary=summaries.case_number_activity(CaseType.COMPLAINT.value),
         )
         await workflow.start_child_workflow(
             ComplaintWorkflow.run,

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         FaultLinked,
         OutageRestored,
         Outcome,
+        Phase,
         RestoreOutageAction,
         WindowName,
     )
@@ -90,6 +91,21 @@ class OutageWorkflow(CaseWorkflow):
         )
         await self._archive([closed], outcome=Outcome.RESTORED, summary="outage restored")
         return self.state
+
+    async def _after_revival(self) -> None:
+        # Lost between recording the restoration and archiving: tell the faults not told yet
+        # (each once; a fault ignores a second word) and archive, as restore_outage would have.
+        outage = self.state.outage
+        if outage is None or outage.restored_at is None or self.state.phase == Phase.ARCHIVED:
+            return
+        async with self._lock:
+            await self._tell(list(outage.linked))
+            closed = self._event(
+                "faults_told",
+                SYSTEM_ACTOR,
+                f"{len(outage.told)} linked fault cases told of the restoration",
+            )
+            await self._archive([closed], outcome=Outcome.RESTORED, summary="outage restored")
 
     async def _tell(self, case_ids: list[str]) -> None:
         """Signal each fault not told yet, once; a fault already closed needs no word."""

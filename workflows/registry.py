@@ -15,6 +15,7 @@ from workflows.maintenance import (
     RetentionWorkflow,
 )
 from workflows.outage import OutageWorkflow
+from workflows.reconciler import ReconcileWorkflow
 from workflows.service_request import ServiceRequestWorkflow
 from workflows.unsubscribe import UnsubscribeWorkflow
 
@@ -36,4 +37,10 @@ WORKFLOWS: dict[CaseType, type] = {t: _BY_NAME[s.workflow] for t, s in CASE_TYPE
 CASE_WORKFLOW_TYPES = frozenset(s.workflow for s in CASE_TYPES.values())
 
 # Everything the worker runs: the case workflows plus the scheduled housekeeping.
-ALL_WORKFLOWS = [*_CLASSES, MonthlyReportWorkflow, QuarterlyReportWorkflow, RetentionWorkflow]
+ALL_WORKFLOWS = [
+    *_CLASSES,
+    MonthlyReportWorkflow,
+    QuarterlyReportWorkflow,
+    RetentionWorkflow,
+    ReconcileWorkflow,
+]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from temporalio.client import (
     Client,
@@ -10,6 +11,7 @@ from temporalio.client import (
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
+    ScheduleIntervalSpec,
     ScheduleRange,
     ScheduleSpec,
 )
@@ -23,11 +25,13 @@ from workflows.maintenance import (
     RetentionInput,
     RetentionWorkflow,
 )
+from workflows.reconciler import ReconcileInput, ReconcileWorkflow
 
 log = logging.getLogger(__name__)
 MONTHLY_REPORT_ID = "caseflow-monthly-report"
 QUARTERLY_REPORT_ID = "caseflow-quarterly-report"
 RETENTION_ID = "caseflow-retention"
+RECONCILE_ID = "caseflow-reconcile"
 
 
 async def ensure_schedules(client: Client, settings: Settings, timezone: str) -> None:
@@ -95,6 +99,22 @@ async def ensure_schedules(client: Client, settings: Settings, timezone: str) ->
             ),
         ),
     }
+    if settings.reconcile_minutes:
+        # Every few minutes: the read model's open cases against Temporal's runs. A pass still
+        # running when the next is due makes the next one skip (the Schedule's default).
+        schedules[RECONCILE_ID] = Schedule(
+            action=ScheduleActionStartWorkflow(
+                ReconcileWorkflow.run,
+                ReconcileInput(grace_seconds=settings.reconcile_grace_seconds),
+                id=f"{RECONCILE_ID}-run",
+                task_queue=settings.task_queue,
+            ),
+            spec=ScheduleSpec(
+                intervals=[
+                    ScheduleIntervalSpec(every=timedelta(minutes=settings.reconcile_minutes))
+                ]
+            ),
+        )
     for schedule_id, schedule in schedules.items():
         try:
             await client.create_schedule(schedule_id, schedule)

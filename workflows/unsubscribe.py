@@ -38,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         Window,
         WindowName,
         WindowState,
+        summaries,
     )
     from caseflow.domain.errors import invalid_state
 
@@ -123,6 +124,15 @@ class UnsubscribeWorkflow(CaseWorkflow):
         )
         return self.state
 
+    async def _after_revival(self) -> None:
+        # Lost while terminating (consent given, or a review sent back, or a retry asked
+        # for): termination is idempotent, so the revived run simply runs it again.
+        termination = self.state.termination
+        if self.state.phase == Phase.TERMINATING and (
+            termination is None or termination.status != TerminationStatus.FAILED
+        ):
+            self._start(self._terminate())
+
     # ------------------------------------------------------------------ termination
     async def _terminate(self) -> None:
         try:
@@ -135,6 +145,7 @@ class UnsubscribeWorkflow(CaseWorkflow):
                 ),
                 start_to_close_timeout=timedelta(seconds=60),
                 retry_policy=TERMINATION_RETRY,
+                summary=summaries.termination_activity(self.state.services),
             )
         except ActivityError as err:
             cause = err.cause

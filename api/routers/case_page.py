@@ -19,18 +19,22 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import check_can_read
+from api.action_bodies import MAX_TEXT
 from api.action_forms import action_form, parse_form, posted_values
 from api.action_runner import ActionRefused, perform_action
 from api.errors import UPDATE_OUTLIVED_WORKFLOW, ServiceUnavailable
 from api.labels import label
 from api.page_auth import PageUser, PostingUser, is_supervising
 from api.page_render import gettext_for, page_language, render
+from api.revival import revive_case
+from api.routers.cases import load_state_and_lost
 from api.routers.floor import mask_phone
 from caseflow.db.models import Attachment, CaseEventRow, CaseRow, Department, NotificationRow, User
 from caseflow.domain import STAFF, CaseState, CaseType, Phase, Role
 from caseflow.domain.actions import ACTIONS, allowed_now
 from caseflow.i18n import N_
 from caseflow.pii import record_access
+from caseflow.settings import TEMPORAL_UI_PATH
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -55,6 +59,7 @@ REFUSALS: dict[str, str] = {
     "unknown_reference": N_("refusal", "The department, user or outage named does not exist."),
     "invalid": N_("refusal", "Some fields are missing or invalid."),
     "unavailable": N_("refusal", "The case did not answer in time; check it before retrying."),
+    "not_lost": N_("refusal", "The case is not lost (its workflow runs, or it is archived)."),
     "refused": N_("refusal", "The case refused this action."),
 }
 
@@ -72,6 +77,15 @@ async def load_case(request: Request, user: User, case_id: str) -> CaseState:
     state = _state.validate_python(row.state)
     check_can_read(user, state)
     return state
+
+
+def temporal_ui_link(settings, case_id: str) -> str | None:
+    """The case's workflow in the Temporal UI: under this origin when the API serves the UI
+    (/temporal, api/routers/temporal_ui.py), else on the UI's own origin, or none."""
+    base = TEMPORAL_UI_PATH if settings.temporal_ui_upstream else settings.temporal_ui_url
+    if not base:
+        return None
+    return f"{base.rstrip('/')}/namespaces/{settings.temporal_namespace}/workflows/{case_id}"
 
 
 def _actions_for(user: User, state: CaseState) -> list:
@@ -130,6 +144,7 @@ async def _case_page(
     values: dict[str, dict[str, str]] | None = None,
 ) -> HTMLResponse:
     state = await load_case(request, user, case_id)
+    _, lost = await load_state_and_lost(request.app.state.engine, case_id)
     language = page_language(request)
     async with request.app.state.engine.connect() as conn:
         events = (
@@ -159,11 +174,6 @@ async def _case_page(
             )
         ).all()
     settings = request.app.state.settings
-    temporal_ui = (
-        f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows/{case_id}"
-        if settings.temporal_ui_url
-        else None
-    )
     supervising = is_supervising(user)
     customer = (
         state.customer.name
@@ -192,7 +202,10 @@ async def _case_page(
         errors=errors or {},
         done=ACTIONS[done].label(language) if done in ACTIONS else None,
         can_supervise=supervising,
-        temporal_ui=temporal_ui,
+        temporal_ui=temporal_ui_link(settings, case_id) if supervising else None,
+        lost=lost,
+        can_revive=user.role == Role.ADMIN.value,
+        revived=request.query_params.get("revived") == "1",
     )
 
 
@@ -252,4 +265,43 @@ async def act_from_page(request: Request, user: PostingUser, case_id: str, name:
         status_code=status_code,
         errors={name: {"code": code, "text": refusal_text(request, code)}},
         values={name: posted_values(rule, form)},
+    )
+
+
+@router.post("/cases/{case_id}/revive")
+async def revive_from_page(request: Request, user: PostingUser, case_id: str) -> Response:
+    """An administrator revives a lost case (api/revival.py, as `POST .../revive`)."""
+    await load_case(request, user, case_id)
+    form = await request.form()
+    reason = form.get("reason")
+    code = None
+    status_code = 200
+    if user.role != Role.ADMIN.value:
+        status_code, code = 403, "role"
+    elif not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_TEXT:
+        status_code, code = 422, "invalid"
+    else:
+        try:
+            await revive_case(
+                case_id,
+                reason.strip(),
+                user,
+                request.app.state.engine,
+                request.app.state.temporal,
+                request.app.state.settings,
+                request.app.state.book,
+            )
+        except HTTPException as exc:
+            status_code, code = exc.status_code, "not_lost" if exc.status_code == 409 else "refused"
+        except ServiceUnavailable:
+            status_code, code = 503, "unavailable"
+    if code is None:
+        log.info("case revived from a page", extra={"case_id": case_id, "by": user.id})
+        return RedirectResponse(f"/cases/{case_id}?revived=1", status_code=303)
+    return await _case_page(
+        request,
+        user,
+        case_id,
+        status_code=status_code,
+        errors={"revive": {"code": code, "text": refusal_text(request, code)}},
     )

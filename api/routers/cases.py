@@ -8,10 +8,10 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
-from pydantic import TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
@@ -24,7 +24,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.access import Scrubber, audit_read, check_can_read, is_masked
+from api.access import Scrubber, audit_read, check_can_read, check_filer, is_masked
 from api.deps import (
     HISTORY_ROLES,
     BookDep,
@@ -39,6 +39,14 @@ from api.deps import (
 from api.errors import ServiceUnavailable
 from api.history_pages import HistoryPage, history_page
 from api.history_pages import case_runs as case_runs  # the case pages list runs too
+from api.history_words import Words
+from api.readable_history import (
+    HistoryFilter,
+    ReadableEventPublic,
+    RunView,
+    in_words,
+    read_history,
+)
 from api.references import require_existing
 from api.schemas import (
     CaseCreate,
@@ -46,12 +54,15 @@ from api.schemas import (
     CaseSummary,
     CaseView,
     LinkedCaseStatus,
+    LostView,
+    QueryInstant,
     TimelineEvent,
     case_view,
 )
 from caseflow.case_numbers import CaseNumberBlock
 from caseflow.db.models import CaseEventRow, CaseRow, IntakeKey, User
 from caseflow.domain import (
+    STAFF,
     CaseInput,
     CaseState,
     CaseType,
@@ -62,10 +73,13 @@ from caseflow.domain import (
     RecordRequest,
     Role,
     Urgency,
+    WindowName,
 )
 from caseflow.domain.case_types import CASE_TYPES, CaseTypeSpec
 from caseflow.domain.deadlines import next_deadline
+from caseflow.history.readable import Kind
 from caseflow.intake import intake_record, plan_intake
+from caseflow.pii import record_access
 from caseflow.policy import PolicyError
 from caseflow.readmodel.customers import earlier_complaint
 from caseflow.readmodel.lists import CaseFilters, list_statements
@@ -416,10 +430,33 @@ async def _discard_start(start: WithStartWorkflowOperation) -> None:
     "sees personal data masked.",
 )
 async def get_case(case_id: str, user: UserDep, engine: EngineDep, book: BookDep) -> CaseView:
-    state = await load_state(engine, case_id)
+    state, lost = await load_state_and_lost(engine, case_id)
     check_can_read(user, state)
     await audit_read(engine, user, case_id, "GET /api/v1/cases/{id}")
-    return case_view(state, Role(user.role), book)
+    view = case_view(state, Role(user.role), book)
+    if lost is not None and Role(user.role) in STAFF:
+        view.lost = lost
+    return view
+
+
+async def load_state_and_lost(engine, case_id: str) -> tuple[CaseState, LostView | None]:
+    """The snapshot, and the reconciler's lost mark when there is one."""
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(
+                    CaseRow.state, CaseRow.lost_at, CaseRow.lost_status, CaseRow.lost_run_id
+                ).where(CaseRow.case_id == case_id)
+            )
+        ).first()
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"case {case_id} not found")
+    lost = (
+        LostView(status=row.lost_status, run_id=row.lost_run_id, at=row.lost_at)
+        if row.lost_at is not None
+        else None
+    )
+    return _state.validate_python(row.state), lost
 
 
 TIMELINE_LIMIT = 100
@@ -526,11 +563,95 @@ async def get_history(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=HISTORY_MAX)] = HISTORY_LIMIT,
 ) -> HistoryPage:
-    require_role(user, HISTORY_ROLES, "read the Temporal history")
-    await load_state(engine, case_id)
+    await check_history_reader(engine, user, case_id)
     page = await history_page(temporal, case_id, cursor, limit)
     await audit_read(engine, user, case_id, "GET /api/v1/cases/{id}/history")
     return page
+
+
+async def check_history_reader(engine, user: User, case_id: str) -> None:
+    """404 for an unknown case, and for an intake channel's view of a case it did not file
+    (as everywhere); 403 for anyone but supervisors and admins."""
+    summary = await load_summary(engine, case_id)
+    check_filer(user, case_id, summary.filed_by)
+    require_role(user, HISTORY_ROLES, "read a case's Temporal history")
+
+
+READABLE_LIMIT = 200
+READABLE_MAX = 1000
+
+
+class ReadableHistoryPage(BaseModel):
+    case_id: str
+    timezone: str = Field(description="The policy's time zone: the texts' times are in it")
+    lang: str
+    runs: list[RunView] = Field(description="Every run of the case, oldest first")
+    actors: list[str] = Field(description="Everyone who acted in the history (for `actor`)")
+    windows: list[str] = Field(description="Every window the history names (for `window`)")
+    total: int = Field(description="Events left after the filters")
+    offset: int
+    limit: int
+    events: list[ReadableEventPublic]
+
+
+@router.get(
+    "/{case_id}/history/readable",
+    response_model=ReadableHistoryPage,
+    summary="The case's history in words, decoded, across all runs (supervisors)",
+    description="Every event of every run of the case's workflow (workflow task bookkeeping "
+    "left out): who did what and when, the decoded arguments and results (payloads decrypted "
+    "on the server: the caller handles no key), what each timer and activity was for (the "
+    "summaries given where they were created), and the event in words (`text`, in `lang`, "
+    "times in the policy's zone). Runs Temporal no longer keeps (closed runs outlive its "
+    "namespace retention only here) are read from caseflow's stored copy (`runs[].source`). "
+    "Filter by `actor`, `window`, `kind` (repeatable) and `since` / `until`; page with "
+    f"`offset` and `limit` (default {READABLE_LIMIT}, at most {READABLE_MAX}). Supervisors "
+    "and admins only (403 for others; 404 for an intake channel's view of a case it did not "
+    "file); every read is written to the personal-data access log. The raw, encrypted form "
+    "stays at `/history`.",
+)
+async def get_readable_history(
+    case_id: str,
+    user: UserDep,
+    engine: EngineDep,
+    temporal: TemporalDep,
+    book: BookDep,
+    actor: Annotated[str | None, Query(max_length=64, description="A user id, or system")] = None,
+    window: Annotated[WindowName | None, Query(description="Events naming this window")] = None,
+    kind: Annotated[list[Kind] | None, Query(description="Event kinds (repeatable)")] = None,
+    since: Annotated[QueryInstant | None, Query(description="At or after (with zone)")] = None,
+    until: Annotated[QueryInstant | None, Query(description="At or before (with zone)")] = None,
+    lang: Annotated[Literal["zh-CN", "en"], Query(description="Language of `text`")] = "zh-CN",
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=READABLE_MAX)] = READABLE_LIMIT,
+) -> ReadableHistoryPage:
+    await check_history_reader(engine, user, case_id)
+    history = await read_history(temporal, engine, case_id)
+    await record_access(
+        engine, case_id, user.id, user.role, "GET /api/v1/cases/{id}/history/readable"
+    )
+    chosen = history.filtered(
+        HistoryFilter(
+            actor=actor,
+            window=window.value if window else None,
+            kinds=list(kind or []),
+            since=since,
+            until=until,
+        )
+    )
+    timezone = book.active.timezone
+    return ReadableHistoryPage(
+        case_id=case_id,
+        timezone=timezone,
+        lang=lang,
+        runs=history.runs,
+        actors=history.actors(),
+        windows=history.windows(),
+        total=len(chosen),
+        offset=offset,
+        limit=limit,
+        events=in_words(chosen[offset : offset + limit], Words(lang, timezone)),
+    )
 
 
 @router.get(
@@ -553,6 +674,9 @@ async def list_cases(
     assignee: Annotated[str | None, Query(max_length=64)] = None,
     overdue: Annotated[bool | None, Query(description="breached or past a deadline")] = None,
     escalation_level_min: Annotated[int | None, Query(ge=1, le=10)] = None,
+    lost: Annotated[
+        bool | None, Query(description="only lost cases (true) or none of them (false)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> CaseList:
@@ -563,6 +687,7 @@ async def list_cases(
         assignee=assignee,
         overdue=overdue,
         escalation_level_min=escalation_level_min,
+        lost=lost,
     )
     if user.role == Role.CHANNEL.value:
         filters.filed_by = user.id  # a channel lists only what it filed

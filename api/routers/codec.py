@@ -1,6 +1,9 @@
 """Temporal's remote codec protocol, so an authorised supervisor's Temporal UI (or CLI) can read
 the encrypted payloads: POST /codec/decode and /codec/encode with {"payloads": [...]}.
 
+Callers prove who they are with a bearer token, or, from caseflow's own origin (the Temporal
+UI served at /temporal), with their staff session: see `codec_user`.
+
 Every decode is an unmasked read of whatever cases the payloads belong to, so it is written to
 the personal-data access log. Errors answer in plain words: exception texts (which may quote
 the input) never reach the response.
@@ -14,15 +17,18 @@ import logging
 from typing import Annotated
 
 from cryptography.exceptions import InvalidTag
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials
 from google.protobuf.json_format import MessageToDict, ParseDict
 from google.protobuf.json_format import ParseError as JsonParseError
 from google.protobuf.message import DecodeError
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.api.common.v1 import Payload
 
-from api.deps import EngineDep, SettingsDep, UserDep, require_role
+from api.deps import EngineDep, NotSignedIn, SettingsDep, bearer_scheme, current_user, require_role
+from api.page_auth import SESSION_COOKIE, expected_origin, page_session
 from caseflow.codec import EncryptionCodec, KeyError_, parse_keys
+from caseflow.db.models import User
 from caseflow.domain import SUPERVISORS
 from caseflow.pii import record_access
 
@@ -52,6 +58,41 @@ class Payloads(BaseModel):
         },
     )
     payloads: list[PayloadJson] = Field(max_length=MAX_PAYLOADS)
+
+
+async def codec_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> User:
+    """Who asks: a bearer token (API clients, the CLI's --codec-auth), or the staff session of
+    a same-origin request (the Temporal UI served at /temporal: api/routers/temporal_ui.py).
+    A session counts only from this origin, so another site cannot decode with a
+    supervisor's cookie; no token and no session: 401."""
+    if credentials is not None:
+        return await current_user(request, credentials)
+    if request.cookies.get(SESSION_COOKIE):
+        try:
+            signed = await page_session(request)
+        except NotSignedIn:
+            signed = None
+        if signed is not None:
+            origin = (request.headers.get("origin") or "").lower()
+            if origin != expected_origin(request):
+                raise HTTPException(
+                    status.HTTP_403_FORBIDDEN,
+                    "a signed-in session decodes only from caseflow's own origin (the Temporal "
+                    "UI at /temporal); elsewhere send 'Authorization: Bearer <token>'",
+                )
+            return signed.user
+    raise HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        "sign in to caseflow as a supervisor and open the Temporal UI from a case page, or "
+        "send 'Authorization: Bearer <token>'",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+CodecUser = Annotated[User, Depends(codec_user)]
 
 
 def _codec(settings) -> EncryptionCodec:
@@ -100,7 +141,7 @@ def _case_ids(payloads: list[Payload]) -> set[str]:
     "service does not have, or is not Temporal's JSON. Every decode is written to the "
     "personal-data access log.",
 )
-async def decode(body: Payloads, user: UserDep, settings: SettingsDep, engine: EngineDep):
+async def decode(body: Payloads, user: CodecUser, settings: SettingsDep, engine: EngineDep):
     require_role(user, SUPERVISORS, "decode case payloads")
     codec = _codec(settings)
     try:
@@ -125,6 +166,6 @@ async def decode(body: Payloads, user: UserDep, settings: SettingsDep, engine: E
     response_model=Payloads,
     summary="Encrypt payloads (for tools that send to Temporal)",
 )
-async def encode(body: Payloads, user: UserDep, settings: SettingsDep):
+async def encode(body: Payloads, user: CodecUser, settings: SettingsDep):
     require_role(user, SUPERVISORS, "encode case payloads")
     return _reply(await _codec(settings).encode(_parse(body)))

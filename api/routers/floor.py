@@ -19,11 +19,13 @@ from api.page_render import render
 from caseflow.db.models import CaseRow, NotificationRow, User
 from caseflow.domain import OPEN_PHASES, CaseType, Phase, Role
 from caseflow.domain.case_types import CASE_TYPES
+from caseflow.readmodel.lost import LostCases
 
 router = APIRouter(include_in_schema=False)
 REFRESH_SECONDS = 15
 PAGE_SIZE = 100
 FAILED_SHOWN = 20
+LOST_SHOWN = 50
 OPEN = [p.value for p in OPEN_PHASES]
 
 CASE_COLUMNS = (
@@ -192,6 +194,11 @@ async def floor(
         ).all()
         departments = (await conn.execute(text("SELECT id FROM departments ORDER BY id"))).all()
         failed_total, failed = await failed_notifications(conn, user)
+    # Lost cases (the reconciler's finding) come first on a supervisor's floor: their clocks
+    # stopped, and only a person can set them going again.
+    engine = request.app.state.engine
+    lost = await LostCases(engine).lost(LOST_SHOWN) if is_supervising(user) else []
+    lost_total = await LostCases(engine).count() if is_supervising(user) else 0
     matrix = {(t, p): n for t, p, n in matrix_rows}
     by_type = [
         {"case_type": t.value, "n": sum(n for (ct, _), n in matrix.items() if ct == t.value)}
@@ -228,4 +235,7 @@ async def floor(
         departments=[d for (d,) in departments],
         failed_total=failed_total,
         failed=failed,
+        lost=lost,
+        lost_total=lost_total,
+        can_revive=user.role == Role.ADMIN.value,
     )

@@ -1,24 +1,33 @@
-"""Pages for reading: a case's raw Temporal history (supervisors) and the reports.
+"""Pages for reading: a case's readable history (supervisors), its exports, and the reports.
 
-Reports read the PostgreSQL read model (fast with 100 000 cases); only the raw history goes to
-Temporal.
+Reports read the PostgreSQL read model (fast with 100 000 cases); the history reads Temporal
+(and caseflow's stored copy of the runs Temporal no longer keeps: api/readable_history.py).
 """
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from api.deps import StatisticsDep
+from api.history_export import XLSX, history_csv, history_xlsx
+from api.history_words import Words, describe
 from api.page_auth import PageUser, is_supervising
-from api.page_render import gettext_for, render
-from api.routers.case_page import load_case
-from api.routers.cases import case_runs
-from caseflow.db.models import MonthlyReport
+from api.page_render import gettext_for, page_language, render
+from api.readable_history import HistoryFilter, ReadableHistory, read_history
+from api.routers.case_page import load_case, temporal_ui_link
+from caseflow.db.models import MonthlyReport, User
+from caseflow.history.readable import KINDS, ReadableEvent
 from caseflow.i18n import N_
+from caseflow.pii import record_access
 from caseflow.readmodel.maintenance import StatisticsReports
 from caseflow.reports import TARGETS, Report, report_csv
 
@@ -29,49 +38,147 @@ SATISFACTION = N_("report", "satisfaction")
 ALL_TIME = N_("report", "all time")
 
 
-@router.get("/cases/{case_id}/history", response_class=HTMLResponse)
-async def history_page(request: Request, user: PageUser, case_id: str) -> HTMLResponse:
+@dataclass
+class _HistoryRead:
+    history: ReadableHistory
+    events: list[ReadableEvent]
+    filters: HistoryFilter
+    words: Words
+
+
+def _local(value: str | None, timezone: str, what: str) -> datetime | None:
+    """A datetime-local field (2026-12-04T15:37), read in the policy's zone."""
+    if not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(422, f"{what} must look like 2026-12-04T15:37") from None
+    return at.replace(tzinfo=ZoneInfo(timezone)) if at.tzinfo is None else at
+
+
+async def _read_history(
+    request: Request,
+    user: User,
+    case_id: str,
+    what: str,
+    actor: str | None,
+    window: str | None,
+    kind: list[str],
+    since: str | None,
+    until: str | None,
+) -> _HistoryRead:
+    """The readable history for a page or an export: supervisors and admins only, and every
+    read written to the personal-data access log."""
     if not is_supervising(user):
-        raise HTTPException(403, "only supervisors may read the Temporal history")
+        raise HTTPException(403, "only supervisors and admins read a case's Temporal history")
     await load_case(request, user, case_id)
-    temporal = request.app.state.temporal
-    events = []
-    for number, run in enumerate(await case_runs(temporal, case_id), start=1):
-        history = await temporal.get_workflow_handle(case_id, run_id=run.run_id).fetch_history()
-        events += _history_rows(number, history.to_json_dict().get("events", []))
-    return render(request, "history.html", user=user, case_id=case_id, events=events)
+    timezone = request.app.state.book.active.timezone
+    filters = HistoryFilter(
+        actor=actor or None,
+        window=window or None,
+        kinds=[k for k in kind if k in KINDS],
+        since=_local(since, timezone, "since"),
+        until=_local(until, timezone, "until"),
+    )
+    engine = request.app.state.engine
+    history = await read_history(request.app.state.temporal, engine, case_id)
+    await record_access(engine, case_id, user.id, user.role, what)
+    words = Words(page_language(request), timezone)
+    return _HistoryRead(history, history.filtered(filters), filters, words)
 
 
-def _history_rows(run: int, raw: list[dict]) -> list[dict]:
-    events = []
-    for e in raw:
-        kind = e.get("eventType", "")
-        attrs = next((v for k, v in e.items() if k.endswith("EventAttributes")), {})
-        detail = {
-            k: v
-            for k, v in attrs.items()
-            if k
-            in (
-                "activityType",
-                "timerId",
-                "startToFireTimeout",
-                "updateId",
-                "signalName",
-                "meta",
-                "workflowTaskCompletedEventId",
-                "failure",
-            )
-        }
-        events.append(
-            {
-                "run": run,
-                "id": e.get("eventId"),
-                "time": e.get("eventTime"),
-                "type": kind,
-                "detail": detail,
-            }
-        )
-    return events
+Text = Annotated[str | None, Query(max_length=64)]
+Kinds = Annotated[list[str], Query(max_length=len(KINDS))]
+Instant = Annotated[str | None, Query(max_length=40)]
+
+
+@router.get("/cases/{case_id}/history", response_class=HTMLResponse)
+async def history_page(
+    request: Request,
+    user: PageUser,
+    case_id: str,
+    actor: Text = None,
+    window: Text = None,
+    kind: Kinds = [],  # noqa: B006 - FastAPI copies query defaults
+    since: Instant = None,
+    until: Instant = None,
+) -> HTMLResponse:
+    read = await _read_history(
+        request, user, case_id, "history page", actor, window, kind, since, until
+    )
+    w = read.words
+    settings = request.app.state.settings
+    query = request.url.query
+    return render(
+        request,
+        "history.html",
+        user=user,
+        case_id=case_id,
+        runs=read.history.runs,
+        rows=[(e, describe(e, w)) for e in read.events],
+        total=len(read.history.events),
+        f=read.filters,
+        since=since or "",
+        until=until or "",
+        actors=read.history.actors(),
+        windows=read.history.windows(),
+        kinds=[(k, w.kind(k)) for k in KINDS],
+        export_query=f"?{query}" if query else "",
+        temporal_ui=temporal_ui_link(settings, case_id),
+        pretty=_pretty,
+        who=w.actor,
+    )
+
+
+def _pretty(value) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True, default=str)
+
+
+@router.get("/cases/{case_id}/history.csv")
+async def history_csv_export(
+    request: Request,
+    user: PageUser,
+    case_id: str,
+    actor: Text = None,
+    window: Text = None,
+    kind: Kinds = [],  # noqa: B006
+    since: Instant = None,
+    until: Instant = None,
+) -> Response:
+    read = await _read_history(
+        request, user, case_id, "history export (CSV)", actor, window, kind, since, until
+    )
+    return Response(
+        history_csv(read.history, read.events, read.words),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{_file(case_id)}-history.csv"'},
+    )
+
+
+@router.get("/cases/{case_id}/history.xlsx")
+async def history_xlsx_export(
+    request: Request,
+    user: PageUser,
+    case_id: str,
+    actor: Text = None,
+    window: Text = None,
+    kind: Kinds = [],  # noqa: B006
+    since: Instant = None,
+    until: Instant = None,
+) -> Response:
+    read = await _read_history(
+        request, user, case_id, "history export (XLSX)", actor, window, kind, since, until
+    )
+    return Response(
+        history_xlsx(read.history, read.events, read.words, read.filters),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{_file(case_id)}-history.xlsx"'},
+    )
+
+
+def _file(case_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", case_id)
 
 
 # ------------------------------------------------------------------ reports

@@ -106,8 +106,9 @@ class ErasureView(BaseModel):
     "/export",
     summary="Everything held about one customer, as a ZIP (admins)",
     description="For a verified personal-data request: `customer.json` (every case of the "
-    "phone with its snapshot, audit trail, notifications, attachments' records and "
-    "termination records) and `attachments/<id>-<name>` with the files. Written to the "
+    "phone with its snapshot, audit trail, notifications, attachments' records, "
+    "termination records and the stored readable history of its closed Temporal runs) and "
+    "`attachments/<id>-<name>` with the files. Written to the "
     "personal-data access log for each case.",
     response_class=Response,
     responses={200: {"content": {"application/zip": {}}, "description": "The archive"}},
@@ -148,8 +149,9 @@ async def export(
     description="Where the law allows it (give the basis): every archived case of the phone "
     "loses the customer's personal data in every copy, exactly as retention does, each with "
     "an `erased` audit event naming the request. 409, with nothing erased, while any of the "
-    "customer's cases is open (its workflow still holds the data): close it first. Temporal "
-    "keeps the closed workflows' encrypted histories until its namespace retention ends.",
+    "customer's cases is open (its workflow still holds the data): close it first. The stored "
+    "readable histories of the cases' runs are anonymised too; Temporal keeps the closed "
+    "workflows' encrypted histories until its namespace retention ends.",
 )
 async def erase(
     body: ErasureRequest, request: Request, user: UserDep, engine: EngineDep

@@ -7,7 +7,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    # hide_parameters: a failed statement's error names the statement, never its values. A
+    # snapshot's parameters hold the customer's name and phone, and an error's text travels:
+    # into the worker's log, an activity failure, a history.
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+    )
     engine.sync_engine.dialect.do_ping = _ping  # this engine's dialect instance only
     return engine
 

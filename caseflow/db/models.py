@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     LargeBinary,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -57,6 +58,7 @@ class CaseRow(SQLModel, table=True):
         Index("ix_cases_assignee_phase", "assignee", "phase"),
         Index("ix_cases_type_phase", "case_type", "phase"),
         Index("ix_cases_opened_at", "opened_at"),
+        Index("ix_cases_lost", "lost_at", postgresql_where=text("lost_at IS NOT NULL")),
     )
     case_id: str = Field(primary_key=True, max_length=40)
     case_type: str = Field(max_length=20)
@@ -82,6 +84,12 @@ class CaseRow(SQLModel, table=True):
     updated_at: datetime = _ts(nullable=False)
     closed_at: datetime | None = _ts(nullable=True)
     state: dict = Field(sa_column=Column(JSONB, nullable=False))  # the full CaseState
+    # Lost (migration 0042): the reconciler found the case open here while its workflow had
+    # ended in Temporal (terminated / failed / timed_out / missing). The next snapshot a live
+    # run writes (a revived run's first) clears it.
+    lost_at: datetime | None = _ts(nullable=True)
+    lost_status: str | None = Field(default=None, max_length=20)
+    lost_run_id: str | None = Field(default=None, max_length=64)
 
 
 class CaseEventRow(SQLModel, table=True):
@@ -284,3 +292,25 @@ class OidcLogin(SQLModel, table=True):
     code_verifier: str = Field(max_length=200, repr=False)
     next_path: str = Field(default="/", max_length=500)
     created_at: datetime = _ts(nullable=False)
+
+
+class HistoryRun(SQLModel, table=True):
+    """One closed Temporal run of a case, as its readable history (caseflow/history): kept for
+    the records period while Temporal keeps closed runs only for its namespace retention.
+    Written once per run by the worker's archiver (keyed on case and run, so a retry or a
+    second worker writes nothing twice); anonymised with the case (retention, erasure)."""
+
+    __tablename__ = "case_history_runs"
+    __table_args__ = (Index("ix_case_history_runs_queue_closed", "task_queue", "closed_at"),)
+    case_id: str = Field(primary_key=True, max_length=40)
+    run_id: str = Field(primary_key=True, max_length=64)
+    run: int  # 1 = the case's first run; continue-as-new counts up
+    workflow_type: str = Field(max_length=64)
+    task_queue: str = Field(max_length=200)
+    status: str = Field(max_length=32)  # completed / continued_as_new / terminated / ...
+    started_at: datetime = _ts(nullable=False)
+    closed_at: datetime = _ts(nullable=False)
+    event_count: int  # Temporal's events in the run (the readable ones are fewer)
+    events: list = Field(sa_column=Column(JSONB, nullable=False))  # ReadableEvent dumps
+    stored_at: datetime = _ts(nullable=False)
+    anonymised_at: datetime | None = _ts(nullable=True)

@@ -170,3 +170,15 @@ class TerminationStatus(StrEnum):
     RETRYING = "retrying"
     FAILED = "failed"
     COMPLETED = "completed"
+
+
+class LostStatus(StrEnum):
+    """How a case's workflow ended while the read model still had the case open (the
+    reconciler's verdict): what Temporal's visibility says of its latest run, or that Temporal
+    knows no run of it at all."""
+
+    TERMINATED = "terminated"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CANCELED = "canceled"
+    MISSING = "missing"

@@ -4,7 +4,7 @@ other, and the requests workflows make of activities."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from caseflow.domain.enums import CaseType, Category, Channel, Severity, Urgency
+from caseflow.domain.enums import CaseType, Category, Channel, LostStatus, Severity, Urgency
 from caseflow.domain.planning import IntakePlan, ResolvedPolicy
 from caseflow.domain.state import Actor, CaseState, Customer
 
@@ -32,11 +32,26 @@ class HistoryLimits:
 
 
 @dataclass
+class Revival:
+    """Why a run was started from the read model's last recorded state: the case's workflow
+    had ended in Temporal (the reconciler marked it lost) and an administrator revived it."""
+
+    by: str  # the administrator's user id
+    at: datetime
+    reason: str
+    lost: LostStatus
+    lost_run_id: str | None = None
+
+
+@dataclass
 class Carried:
     """The exact state a continued run starts from: nothing is re-planned, nothing re-sent."""
 
     state: CaseState
     policy: ResolvedPolicy
+    # Set only on a revived case's first run (absent from every continue-as-new): the run
+    # records the revival, then keeps the windows and the escalation chain as recorded.
+    revived: Revival | None = None
 
 
 @dataclass
@@ -154,3 +169,20 @@ class RetentionRequest:
     at: datetime
     years: int = 3
     batch: int = 500
+
+
+@dataclass
+class ReconcileRequest:
+    """One pass of the reconciler: the read model's open cases against Temporal's runs. A case
+    Temporal knows nothing of counts as missing only once it is `grace_seconds` old (a
+    workflow just started may not be visible yet)."""
+
+    at: datetime
+    grace_seconds: int = 300
+
+
+@dataclass
+class ReconcileResult:
+    open_cases: int  # open in the read model (not lost already)
+    running: int  # of those, with a running workflow
+    lost: list[str] = field(default_factory=list)  # marked lost by this pass

@@ -353,6 +353,17 @@ SOURCE: dict[str, Audiences] = {
             ),
         ),
     },
+    "case_lost": {
+        "staff": Text(
+            N_("notify", "Case {case_id} has lost its workflow"),
+            N_(
+                "notify",
+                "The workflow of case {case_id} ended in Temporal ({lost}) while the case is "
+                "open: its time limits no longer run and nobody is warned of its deadlines. An "
+                "administrator can revive it from the floor page.",
+            ),
+        ),
+    },
     "regulator_reply": {
         "staff": Text(
             N_("notify", "Reply to appeal {case_id}"),
@@ -491,6 +502,14 @@ def _window(name: str, lang: str) -> str:
 
 
 TIME_PARAMS = ("due", "appointment")
+# How a lost case's workflow ended (caseflow.domain.LostStatus), for "case_lost".
+LOST = {
+    "terminated": N_("notify", "terminated"),
+    "failed": N_("notify", "failed"),
+    "timed_out": N_("notify", "timed out"),
+    "canceled": N_("notify", "cancelled"),
+    "missing": N_("notify", "unknown to Temporal"),
+}
 
 
 def _params(raw: object, lang: str, timezone: str) -> dict[str, str]:
@@ -502,6 +521,8 @@ def _params(raw: object, lang: str, timezone: str) -> dict[str, str]:
         params["services"] = _service_names(params["services"], lang)
     if params.get("window"):
         params["window"] = _window(params["window"], lang)
+    if params.get("lost") in LOST:
+        params["lost"] = _t(lang, LOST[params["lost"]])
     for name in TIME_PARAMS:
         if params.get(name):
             params[name] = _local_time(params[name], lang, timezone)

@@ -64,8 +64,9 @@ async def cases_of_phone(engine: AsyncEngine, phone: str, limit: int = 200) -> l
 
 @dataclass
 class CustomerExport:
-    """Everything held about one customer: per case its snapshot, audit trail, notifications
-    and attachments (their bytes in `files`, by attachment id)."""
+    """Everything held about one customer: per case its snapshot, audit trail, notifications,
+    attachments (their bytes in `files`, by attachment id), termination records and the stored
+    readable history of its closed Temporal runs."""
 
     phone: str
     generated_at: datetime
@@ -107,6 +108,10 @@ async def export_customer(engine: AsyncEngine, blobs: BlobStore, phone: str) -> 
                 (
                     "terminations",
                     "SELECT * FROM subscriptions WHERE terminated_by_case = :c ORDER BY id",
+                ),
+                (
+                    "history_runs",  # the readable history of each closed Temporal run
+                    "SELECT * FROM case_history_runs WHERE case_id = :c ORDER BY started_at, run",
                 ),
             ):
                 rows = [dict(r._mapping) for r in await conn.execute(text(query), {"c": case_id})]

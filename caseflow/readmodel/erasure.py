@@ -1,6 +1,7 @@
 """Removing a customer's personal data from every copy caseflow holds of one closed case: the
 snapshot, the audit trail's summaries and data, the notifications (parameters and rendered
-texts), the termination records on the provisioning side and the attachments' bytes.
+texts), the termination records on the provisioning side, the attachments' bytes and the
+readable histories of the case's Temporal runs.
 
 Used by retention (after the records period, 000 §4.2, 附件一 §7.3.4) and by an erasure on a
 personal-data request. Free texts are replaced whole, not searched for the name: an agent's
@@ -63,6 +64,95 @@ _PROSE = {
     "review": ("comment",),
     "termination": ("error",),
 }
+
+
+# A readable history's fields that say who did what, when and why in codes (caseflow/history):
+# kept. Arguments and results keep only these keys; free texts (failures, the summaries of
+# recorded events that are not from a fixed template) are replaced whole.
+HISTORY_FIELDS = (
+    "run",
+    "run_id",
+    "event_id",
+    "at",
+    "kind",
+    "actor",
+    "name",
+    "label",  # the summaries workflows give timers and activities name no one
+    "purpose",
+    "window",
+    "target",
+    "level",
+    "fires_at",
+    "status",
+    "closed_at",
+    "timeline_seq",
+)
+HISTORY_VALUE_KEYS = frozenset(
+    {
+        *SAFE_KEYS,
+        "case_type",
+        "channel",
+        "category",
+        "severity",
+        "urgency",
+        "department",
+        "phase",
+        "escalation_level",
+        "seq",
+        "until",
+        "due_at",
+        "warn_at",
+        "used_seconds",
+        "target_seconds",
+        "version",
+        "targets",
+        "approved",
+        "continues",
+    }
+)
+# Search attributes (codes, ids and instants) and the outcome of a run are no one's data.
+_HISTORY_KINDS_KEPT_WHOLE = frozenset({"attributes"})
+
+
+def _history_value(value):
+    """Arguments or a result, reduced to the keys that hold codes (kept as they are)."""
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k in HISTORY_VALUE_KEYS}
+    if isinstance(value, list):
+        return [_history_value(v) for v in value if isinstance(v, dict | list)]
+    return None if isinstance(value, str) else value
+
+
+def anonymised_history(events: list[dict]) -> list[dict]:
+    """A stored run's readable events without personal data: who did what and when stays
+    (kinds, actors, times, windows, labels, timeline numbers), arguments and results keep
+    their codes only, and every free text goes."""
+    out = []
+    for event in events:
+        kept = {k: event.get(k) for k in HISTORY_FIELDS if k in event}
+        if event.get("kind") in _HISTORY_KINDS_KEPT_WHOLE:
+            kept["args"] = event.get("args")
+        else:
+            kept["args"] = _history_value(event.get("args"))
+        kept["result"] = _history_value(event.get("result"))
+        kept["failure"] = ANONYMISED if event.get("failure") else None
+        kept["recorded"] = [
+            {
+                "seq": r.get("seq"),
+                "kind": r.get("kind"),
+                "at": r.get("at"),
+                "actor_id": r.get("actor_id"),
+                "window": r.get("window"),
+                "deadline": r.get("deadline"),
+                "summary": r.get("summary")
+                if r.get("kind") in SYSTEM_KINDS
+                else f"{r.get('kind')}: {ANONYMISED}",
+                "data": {k: v for k, v in (r.get("data") or {}).items() if k in SAFE_KEYS},
+            }
+            for r in event.get("recorded") or []
+        ]
+        out.append(kept)
+    return out
 
 
 def anonymised_state(state: dict) -> dict:
@@ -171,6 +261,25 @@ async def strip_case(
         ),
         params,
     )
+    # The readable histories of the case's closed runs (caseflow/history/store.py). A run that
+    # closes after this is stored anonymised: the store reads the case's row FOR SHARE.
+    runs = (
+        await conn.execute(
+            text(
+                "SELECT run_id, events FROM case_history_runs WHERE case_id = :c "
+                "AND anonymised_at IS NULL FOR UPDATE"
+            ),
+            params,
+        )
+    ).all()
+    for run in runs:
+        await conn.execute(
+            text(
+                "UPDATE case_history_runs SET events = CAST(:events AS jsonb), "
+                "anonymised_at = :now WHERE case_id = :c AND run_id = :r"
+            ),
+            {**params, "r": run.run_id, "events": json.dumps(anonymised_history(run.events))},
+        )
     await conn.execute(
         text(
             """

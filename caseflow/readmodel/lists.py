@@ -32,6 +32,7 @@ LIST_COLUMNS = (
     CaseRow.opened_at,
     CaseRow.updated_at,
     CaseRow.closed_at,
+    CaseRow.lost_at.is_not(None).label("lost"),
 )
 ORDER = (
     CaseRow.breached.desc(),
@@ -50,6 +51,7 @@ class CaseFilters:
     filed_by: str | None = None
     overdue: bool | None = None  # breached or past a deadline
     escalation_level_min: int | None = None
+    lost: bool | None = None  # only lost cases (true) or none of them (false)
 
 
 def list_statements(filters: CaseFilters, now: datetime, limit: int, offset: int):
@@ -77,6 +79,10 @@ def list_statements(filters: CaseFilters, now: datetime, limit: int, offset: int
         conditions.append(~overdue)
     if filters.escalation_level_min:
         conditions.append(CaseRow.escalation_level >= filters.escalation_level_min)
+    if filters.lost is not None:
+        conditions.append(
+            CaseRow.lost_at.is_not(None) if filters.lost else CaseRow.lost_at.is_(None)
+        )
     where = and_(*conditions) if conditions else true()
     page: Select = select(*LIST_COLUMNS).where(where).order_by(*ORDER).limit(limit).offset(offset)
     total: Select = select(func.count()).select_from(CaseRow).where(where)

@@ -11,8 +11,10 @@ import functools
 
 from pydantic import TypeAdapter
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from caseflow.db.errors import StoreError, described
 from caseflow.db.models import CaseEventRow, CaseRow, NotificationRow
 from caseflow.domain import CaseState, RecordRequest, WindowState
 from caseflow.domain.deadlines import next_deadline
@@ -49,6 +51,10 @@ def case_row_values(state: CaseState) -> dict:
         updated_at=state.updated_at,
         closed_at=state.closed_at,
         state=_state_json.dump_python(state, mode="json"),
+        # A snapshot newer than the one the reconciler marked lost comes from a live run.
+        lost_at=None,
+        lost_status=None,
+        lost_run_id=None,
     )
 
 
@@ -135,4 +141,11 @@ class ReadModelWriter:
         self.engine = engine
 
     async def write(self, req: RecordRequest) -> None:
-        await write_transition(self.engine, req)
+        try:
+            await write_transition(self.engine, req)
+        except (DBAPIError, OSError) as exc:
+            # Retried by the activity until PostgreSQL takes it; the text names the case.
+            raise StoreError(
+                f"case {req.state.case_id}: recording events {req.events[0].seq}.."
+                f"{req.events[-1].seq} failed: {described(exc)}"
+            ) from None

@@ -13,7 +13,7 @@
   deadline) sort last, so the open ones come first in either index.
 
 Revision ID: 0043
-Revises: 0031
+Revises: 0042
 Create Date: 2027-01-15 10:00:00.000000
 """
 
@@ -23,7 +23,7 @@ import sqlmodel
 
 
 revision = "0043"
-down_revision = "0031"
+down_revision = "0042"
 branch_labels = None
 depends_on = None
 

@@ -106,6 +106,7 @@ async def delete_rows(engine, prefix: str) -> None:
             "case_events",
             "personal_data_access",
             "attachments",
+            "case_history_runs",
             "cases",
         ):
             await conn.execute(
@@ -168,7 +169,8 @@ async def insert_customer_case(
 ) -> None:
     """An archived complaint whose customer's name and phone sit in every copy caseflow keeps:
     the snapshot, event summaries and data, notification parameters and texts, the
-    provisioning side's termination record and an attachment's bytes and name."""
+    provisioning side's termination record, an attachment's bytes and name, and the stored
+    readable history of its Temporal run."""
     from caseflow.attachments import AttachmentRecords
 
     state = {
@@ -237,6 +239,7 @@ async def insert_customer_case(
             ),
             {"p": phone, "at": closed_at, "c": case_id},
         )
+    await insert_history_run(engine, case_id, name, phone, closed_at)
     records = AttachmentRecords(engine, blobs)
     await records.add(
         case_id,
@@ -245,4 +248,73 @@ async def insert_customer_case(
         PNG_MAGIC + f"screenshot of {phone} {name}".encode(),
         "channel.hotline",
         "channel",
+    )
+
+
+async def insert_history_run(engine, case_id: str, name: str, phone: str, closed_at) -> None:
+    """The stored readable history of the case's one run, as the archiver writes it: the
+    customer in the filed input, a note's text in an update's arguments and in the record it
+    wrote, and a refusal's message."""
+    from caseflow.history.readable import ReadableEvent, RecordedEvent
+    from caseflow.history.store import HistoryStore, StoredRun
+
+    def event(event_id: int, kind: str, **fields) -> ReadableEvent:
+        return ReadableEvent(
+            run=1, run_id=f"{case_id}-run", event_id=event_id, at=closed_at, kind=kind, **fields
+        )
+
+    events = [
+        event(
+            1,
+            "filed",
+            actor="channel.hotline",
+            name="ComplaintWorkflow",
+            args={
+                "case_id": case_id,
+                "case_type": "complaint",
+                "customer": {"name": name, "phone": phone},
+                "description": f"{name} ({phone}) was charged twice",
+            },
+        ),
+        event(
+            10,
+            "update",
+            actor="agent.cs",
+            name="note",
+            args={"text": f"called {name} on {phone}"},
+            result={"phase": "in_progress", "seq": 2},
+            status="completed",
+        ),
+        event(
+            12,
+            "recorded",
+            actor="agent.cs",
+            name="record_transition",
+            label="record: note",
+            recorded=[
+                RecordedEvent(seq=2, kind="note", actor_id="agent.cs", summary=f"{name} {phone}")
+            ],
+        ),
+        event(
+            14,
+            "update",
+            actor="agent.cs",
+            name="resolve",
+            status="refused",
+            failure=f"InvalidInput: {phone} is not a result",
+        ),
+    ]
+    await HistoryStore(engine).save(
+        StoredRun(
+            case_id=case_id,
+            run_id=f"{case_id}-run",
+            run=1,
+            workflow_type="ComplaintWorkflow",
+            task_queue="tests",
+            status="completed",
+            started_at=closed_at,
+            closed_at=closed_at,
+            event_count=20,
+            events=events,
+        )
     )

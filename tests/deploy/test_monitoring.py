@@ -20,8 +20,6 @@ DASHBOARD = ROOT / "deploy" / "grafana" / "caseflow.json"
 ALERTS = ROOT / "deploy" / "prometheus" / "alerts.yaml"
 GUIDE = ROOT / "docs" / "production.md"
 
-# Exported later by the API (open in the read model, no running workflow): referenced ahead.
-FUTURE_CASEFLOW = {"caseflow_cases_lost"}
 # The Temporal SDK's worker metrics (CASEFLOW_WORKER_METRICS_ADDRESS) as its Prometheus
 # exporter names them: counters without a _total suffix, latencies as millisecond histograms.
 # The *_failed / *_failure counters appear once the first failure happens.
@@ -123,7 +121,7 @@ def test_the_dashboard_is_a_grafana_dashboard_on_a_chosen_prometheus():
 
 
 def test_every_dashboard_query_parses_and_names_real_metrics(caseflow_series):
-    known = caseflow_series | FUTURE_CASEFLOW | SDK | {"up"}
+    known = caseflow_series | SDK | {"up"}
     for title, expr in dashboard_queries():
         names = {s.name for s in selectors(expr)}
         assert names and names <= known, (title, names - known)
@@ -149,7 +147,7 @@ def test_alert_rules_are_well_formed():
 
 
 def test_every_alert_query_parses_and_names_real_metrics_and_jobs(caseflow_series):
-    known = caseflow_series | FUTURE_CASEFLOW | SDK | {"up"}
+    known = caseflow_series | SDK | {"up"}
     services = {"caseflow-api", "caseflow-worker"}  # deploy/k8s Services: the scrape jobs
     for rule in alert_rules():
         found = selectors(rule["expr"])

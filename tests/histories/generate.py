@@ -28,7 +28,7 @@ from datetime import UTC, timedelta
 from pathlib import Path
 
 from temporalio.client import WithStartWorkflowOperation, WorkflowExecutionStatus
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))
@@ -59,6 +59,7 @@ from caseflow.domain import (  # noqa: E402
     FeedbackAction,
     FulfilAction,
     HistoryLimits,
+    LostStatus,
     NoteAction,
     OutageIntake,
     ReplyRegulatorAction,
@@ -67,6 +68,7 @@ from caseflow.domain import (  # noqa: E402
     RestoredAction,
     RestoreOutageAction,
     ReviewAction,
+    Revival,
     Role,
     Satisfaction,
     SendBackAction,
@@ -75,7 +77,7 @@ from caseflow.domain import (  # noqa: E402
     UrgeAction,
     WindowName,
 )
-from caseflow.intake import plan_intake  # noqa: E402
+from caseflow.intake import plan_intake, policy_request, revived_input  # noqa: E402
 from caseflow.policy import get_policy_book  # noqa: E402
 from caseflow.seed import seed_demo  # noqa: E402
 from caseflow.settings import get_settings  # noqa: E402
@@ -96,6 +98,7 @@ PRODUCT = Actor("agent.product", Role.AGENT, "Wang Wei", "product")
 NETWORK = Actor("agent.network", Role.AGENT, "Zhang Min", "network_ops")
 SUPERVISOR = Actor("supervisor", Role.SUPERVISOR, "Chen Jing")
 MIIT = Actor("channel.miit", Role.CHANNEL, "MIIT appeal centre")
+ADMIN = Actor("admin", Role.ADMIN, "Zhao Lei")
 QUEUE = "histories"
 CONFLICT_FAIL = WorkflowIDConflictPolicy.FAIL
 
@@ -397,6 +400,51 @@ async def appeal_answered(env, task_queue: str = QUEUE, suffix: str = ""):
     return h
 
 
+async def complaint_revived(env, task_queue: str = QUEUE, suffix: str = ""):
+    """2026.3: an accepted complaint whose workflow an operator terminates; five days later
+    an administrator revives it (the API's path: a new run from the last recorded state), the
+    windows that fell due meanwhile fire at once, then it is resolved and archived. The second
+    run's history is the one written."""
+    wf, case_id = ComplaintWorkflow, f"CMP-HIST-REVIVED{suffix}"
+    inp = case_input(
+        case_id,
+        CaseType.COMPLAINT,
+        category=Category.SERVICE,
+        severity=Severity.GENERAL,
+        policy_version="2026.3",
+    )
+    lost = await _start(env, wf, case_id, task_queue, inp)
+    await lost.execute_update(wf.accept, AcceptAction(CS))
+    state = await lost.query(wf.snapshot)
+    await lost.terminate("an operator's mistake")
+    await env.sleep(timedelta(days=5))  # lost: nothing fires, nobody is warned
+    policy = get_policy_book().resolve(policy_request(state, state.policy_version))
+    revival = Revival(
+        by="admin",
+        at=(await env.get_current_time()).astimezone(UTC),
+        reason="terminated by mistake",
+        lost=LostStatus.TERMINATED,
+        lost_run_id=lost.result_run_id,
+    )
+    revived = revived_input(
+        state, policy, revival, ADMIN, search_attributes=False, limits=HistoryLimits()
+    )
+    h = await env.client.start_workflow(
+        wf.run,
+        revived,
+        id=case_id,
+        task_queue=task_queue,
+        id_conflict_policy=CONFLICT_FAIL,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+    )
+    await h.execute_update(wf.opened)
+    await h.execute_update(wf.resolve, ResolveAction(CS, "refund 30", "billing check"))
+    await h.execute_update(wf.feedback, FeedbackAction(CS, "refunded"))
+    await h.execute_update(wf.callback, CallbackAction(CS, Satisfaction.SATISFIED))
+    await _finished(h)
+    return h
+
+
 async def _finished(handle) -> None:
     """Wait for the case to complete by polling, not with `handle.result()`: a result wait lets
     the time-skipping server jump to the completed case's default 10-year run timeout, and the
@@ -426,6 +474,7 @@ SCENARIOS: dict[str, Scenario] = {
         complaint_standard_clocks,
         appeal_answered,
         complaint_kept_timer,
+        complaint_revived,
     )
 }
 

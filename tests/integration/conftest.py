@@ -26,11 +26,12 @@ from caseflow.binaries import installed_binary
 from caseflow.claim_interceptors import SignClaims
 from caseflow.codec import new_key_setting
 from caseflow.db.models import User
+from caseflow.history.archiver import start_history_archiver
 from caseflow.policy import PACKAGED_DIR, PolicyBook
 from caseflow.security import hash_token, new_token
 from caseflow.settings import Settings, get_settings
 from caseflow.temporal import DATA_CONVERTER, connect
-from worker import build_worker
+from worker import build_worker, history_archiver
 
 # The policy the HTTP tests run: the packaged one plus a row that makes WeChat complaints'
 # response window 4 seconds, so an escalation can be watched over HTTP in real time while
@@ -61,6 +62,7 @@ TOKENS = {
     "admin": "demo-admin",
 }
 STARTUP_TIMEOUT_S = 15
+HISTORY_SWEEP_SECONDS = 1.0
 
 
 def _free_port() -> int:
@@ -142,6 +144,9 @@ async def serve_stack(
     book = PolicyBook.load(settings.policy_dir, settings.policy_version)
     worker = build_worker(worker_client, engine, task_queue, book)
     worker_task = asyncio.create_task(worker.run())
+    # Each closed run's readable history is stored as in production, swept more often.
+    archiver = history_archiver(worker_client, engine, task_queue)
+    archiver_task = start_history_archiver(archiver, HISTORY_SWEEP_SECONDS)
     port = _free_port()
     # No book passed: the API loads it from the settings in its lifespan, as deployed.
     server = uvicorn.Server(
@@ -162,8 +167,10 @@ async def serve_stack(
             "engine": engine,
             "task_queue": task_queue,
             "settings": settings,
+            "archiver": archiver,
         }
     finally:
+        archiver_task.cancel()
         server.should_exit = True
         await server_task
         await worker.shutdown()

@@ -18,7 +18,7 @@ import httpx
 import psutil
 import pytest
 
-from caseflow.devstack import free_port, postgres_pid, stop_embedded_postgres
+from caseflow.devstack import free_port, port_is_free, postgres_pid, stop_embedded_postgres
 from tests.integration.conftest import complaint_body
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,21 +39,31 @@ pytestmark = [
 class Dev:
     """`caseflow dev` in a subprocess, its output read by a thread so every wait is bounded."""
 
-    def __init__(self, data_dir: Path, api_port: int, temporal_port: int) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        api_port: int,
+        temporal_port: int,
+        *extra: str,
+        ui_port: int | None = None,
+    ) -> None:
+        """Headless unless a `ui_port` is given for the Temporal UI; `extra` options follow."""
         self.pgdata = data_dir / "pgdata"
+        ui = ["--headless"] if ui_port is None else ["--ui-port", str(ui_port)]
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "caseflow.cli",
                 "dev",
-                "--headless",
+                *ui,
                 "--port",
                 str(api_port),
                 "--temporal-port",
                 str(temporal_port),
                 "--data-dir",
                 str(data_dir),
+                *extra,
             ],
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
@@ -125,6 +135,15 @@ class Dev:
         stop_embedded_postgres(self.pgdata)
 
 
+def port_pair() -> int:
+    """A free port whose next one is free too (the second run has an API replica there)."""
+    for _ in range(50):
+        port = free_port()
+        if port < 65535 and port_is_free(port + 1):
+            return port
+    raise AssertionError("no two consecutive free ports")
+
+
 def still_running(procs: list[psutil.Process]) -> list[psutil.Process]:
     alive = []
     for p in procs:
@@ -136,9 +155,9 @@ def still_running(procs: list[psutil.Process]) -> list[psutil.Process]:
     return alive
 
 
-def stop(dev: Dev) -> str:
+def stop(dev: Dev, parts: int = 4) -> str:
     procs = dev.processes()
-    assert len(procs) >= 4, procs  # Temporal, worker, API, PostgreSQL
+    assert len(procs) >= parts, procs  # Temporal, worker(s), API(s), PostgreSQL
     dev.proc.send_signal(signal.SIGINT)
     code = dev.wait_exit(STOP_TIMEOUT)
     assert code == 0, dev.output
@@ -153,7 +172,7 @@ def stop(dev: Dev) -> str:
 def test_caseflow_dev_starts_stops_and_keeps_data(tmp_path):
     data = tmp_path / "data"
     pgdata = data / "pgdata"
-    api_port, temporal_port = free_port(), free_port()
+    api_port, temporal_port = port_pair(), free_port()
     base = f"http://127.0.0.1:{api_port}"
 
     dev = Dev(data, api_port, temporal_port)
@@ -209,11 +228,15 @@ def test_caseflow_dev_starts_stops_and_keeps_data(tmp_path):
     finally:
         dev.kill()
 
-    dev = Dev(data, api_port, temporal_port)  # same data directory, same ports
+    # Same data directory, same ports, now two of everything: two worker processes and two
+    # API processes on consecutive ports, either replica serving any case.
+    dev = Dev(data, api_port, temporal_port, "--workers", "2", "--api-replicas", "2")
+    replica = f"http://127.0.0.1:{api_port + 1}"
     try:
-        dev.read_until("press Ctrl-C to stop", START_TIMEOUT)
+        banner = dev.read_until("press Ctrl-C to stop", START_TIMEOUT)
+        assert f"API replicas   {replica}" in banner and "Workers        2" in banner
         got = httpx.get(
-            f"{base}/api/v1/cases/{case_id}",
+            f"{replica}/api/v1/cases/{case_id}",
             headers={"Authorization": "Bearer demo-supervisor"},
             timeout=30,
         )
@@ -228,7 +251,12 @@ def test_caseflow_dev_starts_stops_and_keeps_data(tmp_path):
             accepted.json()["windows"]["response"]["due_at"]
             == created.json()["windows"]["response"]["due_at"]
         )
-        stop(dev)
+        workers = [p for p in dev.processes() if p.cmdline()[-2:] == ["-m", "worker"]]
+        assert len(workers) == 2
+        logs = data / "logs"
+        assert (logs / "worker-2.log").exists() and (logs / "api-2.log").exists()
+        out = stop(dev, parts=6)
+        assert "stopping the API 2" in out and "stopping the worker 2" in out
     finally:
         dev.kill()
 

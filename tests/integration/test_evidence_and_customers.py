@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from tests.conftest import fetch_events
 from tests.db.rows import PNG_MAGIC, tables_holding
-from tests.integration.conftest import act, auth, complaint_body
+from tests.integration.conftest import act, auth, complaint_body, until
 
 pytestmark = pytest.mark.integration
 
@@ -197,10 +197,22 @@ async def test_personal_data_export_and_erasure(http, stack):
     await act(http, case_id, "resolve", "cs", {"result": f"refunded {name}", "process": "billing"})
     await act(http, case_id, "feedback", "cs", {"message": f"Dear {name}, refunded"})
     await act(http, case_id, "callback", "cs", {"satisfaction": "satisfied", "comment": name})
+    # The archived run's readable history is stored by the worker's archiver (the barrier: its
+    # row), decoded: the customer is in it too, and the export carries it.
+    await until(lambda: _history_runs(stack["engine"], case_id), timeout=30)
     assert set(await tables_holding(stack["engine"], [name, phone, email, openid])) >= {
         "cases",
         "attachment_blobs",
+        "case_history_runs",
     }
+    r = await http.post("/api/v1/personal-data/export", json=request, headers=auth("admin"))
+    runs = json.loads(zipfile.ZipFile(io.BytesIO(r.content)).read("customer.json"))["cases"][0][
+        "history_runs"
+    ]
+    assert len(runs) == 1 and runs[0]["status"] == "completed"
+    assert any(
+        (e.get("args") or {}).get("text") == f"called {name} on {phone}" for e in runs[0]["events"]
+    )
 
     r = await http.post("/api/v1/personal-data/erase", json=basis, headers=auth("admin"))
     assert r.status_code == 200 and r.json()["erased"] == [case_id]
@@ -214,6 +226,15 @@ async def test_personal_data_export_and_erasure(http, stack):
     assert view["customer"]["name"] == "(anonymised)" and view["satisfaction"]["satisfaction"]
     again = await http.post("/api/v1/personal-data/erase", json=basis, headers=auth("admin"))
     assert again.status_code == 404  # nothing holds the phone any more
+
+
+async def _history_runs(engine, case_id: str) -> list:
+    async with engine.connect() as conn:
+        return (
+            await conn.execute(
+                text("SELECT run_id FROM case_history_runs WHERE case_id = :c"), {"c": case_id}
+            )
+        ).all()
 
 
 async def test_reports_api_json_and_xlsx(http, stack):

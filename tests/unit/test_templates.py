@@ -61,6 +61,7 @@ ALL_TEMPLATES = [
     "followed_sent_back",
     "appealed",
     "regulator_reply",
+    "case_lost",
 ]
 CUSTOMER_TEMPLATES = [t for t in ALL_TEMPLATES if "customer" in TEMPLATES[t]["zh"]]
 CHANNELS = [c.value for c in Channel] + ["internal"]

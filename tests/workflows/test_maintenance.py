@@ -58,6 +58,7 @@ async def test_retention_anonymises_every_copy_once_with_an_audit_entry(harness)
         "subscriptions",
         "attachments",
         "attachment_blobs",
+        "case_history_runs",
     }
 
     assert await _retain(harness) >= 1  # other tests may leave expired cases too
@@ -106,6 +107,22 @@ async def test_retention_anonymises_every_copy_once_with_an_audit_entry(harness)
         ("anonymised", 5),
     ]
     assert events[1][2] == "agent.cs"
+    # The stored readable history of its run: who did what and when stays, marked anonymised.
+    async with harness.engine.connect() as conn:
+        run = (
+            await conn.execute(
+                text("SELECT events, anonymised_at FROM case_history_runs WHERE case_id = :c"),
+                {"c": old},
+            )
+        ).one()
+    assert run.anonymised_at is not None
+    assert [(e["kind"], e["actor"]) for e in run.events] == [
+        ("filed", "channel.hotline"),
+        ("update", "agent.cs"),
+        ("recorded", "agent.cs"),
+        ("update", "agent.cs"),
+    ]
+    assert run.events[2]["recorded"][0]["seq"] == 2
     assert notifications == ["sent", "cancelled"]
     assert erased == [True]
     assert (

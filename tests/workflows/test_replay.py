@@ -11,7 +11,7 @@ import base64
 import json
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -109,6 +109,7 @@ def test_histories_are_committed():
         "complaint_continued",
         "complaint_standard_clocks",
         "appeal_answered",
+        "complaint_revived",
     } <= names
     for path in HISTORIES:
         workflow_type, _ = load(path)
@@ -156,10 +157,50 @@ def check_complaint_filed_by_api(data: dict) -> None:
     )
 
 
+def check_complaint_revived(data: dict) -> None:
+    """A revived run (caseflow.intake.revived_input): it starts from the recorded state, its
+    first record says who revived it, and what fell due while it was lost fires at once, each
+    step dated at its original deadline (how many climbs were due depends on the working
+    calendar around the server's clock)."""
+    started = data["events"][0]["workflowExecutionStartedEventAttributes"]
+    carried = _payload(started["input"])["carried"]
+    assert not started.get("continuedExecutionRunId")  # a new run, not a continuation
+    assert carried["state"]["run"] == 2 and carried["revived"]["lost"] == "terminated"
+    events = recorded_events(data)
+    kinds = [e["kind"] for e in events]
+    climbs = kinds.count("escalated")
+    assert climbs >= 1
+    assert kinds == [
+        "revived",
+        "warning",
+        "breach",
+        *["escalated"] * climbs,
+        "resolved",
+        "feedback_delivered",
+        "callback",
+        "archived",
+    ]
+    assert events[0]["seq"] == carried["state"]["seq"] + 1 and events[0]["actor_id"] == "admin"
+    revived_at = datetime.fromisoformat(events[0]["at"])
+    deadlines = [datetime.fromisoformat(e["deadline"]) for e in events[2 : 3 + climbs]]
+    assert deadlines[0] == deadlines[1] < revived_at  # L2 at the breach, both passed
+    assert deadlines[1:] == sorted(set(deadlines[1:]))  # each climb later than the last
+
+
 def test_committed_complaint_histories_cover_their_scenarios():
     check_complaint_full(load(HISTORIES_DIR / "complaint_full.json")[1])
     check_complaint_escalation(load(HISTORIES_DIR / "complaint_escalation.json")[1])
     check_complaint_filed_by_api(load(HISTORIES_DIR / "complaint_filed_by_api.json")[1])
+    _, revived = load(HISTORIES_DIR / "complaint_revived.json")
+    check_complaint_revived(revived)
+    # Lost for five days from a Tuesday: the breach and three climbs (4 h, then 8 h apart,
+    # counted from the original deadline) were due, none of them counted from the revival.
+    events = recorded_events(revived)
+    due = datetime.fromisoformat(events[2]["deadline"])
+    climbs = [
+        datetime.fromisoformat(e["deadline"]) - due for e in events if e["kind"] == "escalated"
+    ]
+    assert climbs == [timedelta(0), timedelta(hours=4), timedelta(hours=12)]
 
 
 @workflow.defn(name="ComplaintWorkflow")
@@ -191,13 +232,14 @@ async def test_generator_scenarios_still_run_and_replay(harness, tmp_path):
         harness.env,
         harness.task_queue,
         tmp_path,
-        ["complaint_full", "complaint_escalation", "complaint_filed_by_api"],
+        ["complaint_full", "complaint_escalation", "complaint_filed_by_api", "complaint_revived"],
         suffix=f"-{uuid.uuid4().hex[:8]}",
     )
     checks = {
         "complaint_full": check_complaint_full,
         "complaint_escalation": check_complaint_escalation,
         "complaint_filed_by_api": check_complaint_filed_by_api,
+        "complaint_revived": check_complaint_revived,
     }
     replayer = Replayer(
         workflows=[ComplaintWorkflow],

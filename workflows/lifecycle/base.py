@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         SYSTEM_ACTOR,
         AcceptAction,
         AcknowledgeAction,
+        Actor,
         Appealed,
         AssignAction,
         AuditEvent,
@@ -42,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         Outcome,
         Phase,
         ResolvedPolicy,
+        Role,
         Segment,
         SendBackAction,
         Start,
@@ -51,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         Window,
         WindowName,
         WindowState,
+        summaries,
     )
     from caseflow.domain.case_types import spec
     from caseflow.domain.errors import Refusal, invalid_input, invalid_state
@@ -151,7 +154,9 @@ class CaseWorkflow(Recorder, Clock, Ladder):
             # see the input as it was sent.
             self.state = copy.deepcopy(inp.carried.state)
             self.policy = with_starts(inp.carried.policy, self.state.case_type)
-            self._opened = self._recorded = True
+            self._opened = True
+            # A revived run (the case's workflow was lost) records its revival first.
+            self._recorded = inp.carried.revived is None
             if inp.search_attributes:  # continue-as-new keeps the run's attributes
                 self._attributes = search_attribute_values(self.state)
         else:
@@ -171,6 +176,10 @@ class CaseWorkflow(Recorder, Clock, Ladder):
                 await self._open()
                 await self._arrived_late()
             await self._after_intake()
+        elif not self._recorded:  # only a revived run: no existing history takes this path
+            async with self._lock:
+                await self._record_revival()
+            await self._after_revival()
         await self._drive()
         if self.state.phase != Phase.ARCHIVED:
             self._continue_as_new()
@@ -198,7 +207,9 @@ class CaseWorkflow(Recorder, Clock, Ladder):
         at = receipt(self.inp, self.state.opened_at)
         plans = {}
         for name in self.policy.opening_at(Start.RECEIPT):
-            plans[name] = await self._plan(self.policy.targets[name], at, [Segment(start=at)])
+            target = self.policy.targets[name]
+            summary = summaries.plan_activity(name, target)
+            plans[name] = await self._plan(target, at, [Segment(start=at)], summary)
         return IntakePlan(policy=self.policy, windows=plans)
 
     async def _arrived_late(self) -> None:
@@ -247,6 +258,32 @@ class CaseWorkflow(Recorder, Clock, Ladder):
 
     async def _after_intake(self) -> None:
         """Type-specific steps right after the intake is recorded (e.g. link to an outage)."""
+
+    async def _record_revival(self) -> None:
+        """The first step of a revived run: the audit log says who revived the case, and
+        why; the windows and the escalation chain stay exactly as recorded, so anything that
+        fell due while the case was lost fires next, at its original deadline."""
+        assert self.inp.carried is not None and self.inp.carried.revived is not None
+        revival = self.inp.carried.revived
+        run = f" (run {revival.lost_run_id})" if revival.lost_run_id else ""
+        await self._commit(
+            [
+                self._event(
+                    "revived",
+                    Actor(user_id=revival.by, role=Role.ADMIN),
+                    f"revived from the last recorded state after its workflow was "
+                    f"{revival.lost.value}{run}; every window keeps its deadline. "
+                    f"{revival.reason}".strip(),
+                    lost=revival.lost.value,
+                    lost_run_id=revival.lost_run_id,
+                )
+            ]
+        )
+        self._recorded = True
+
+    async def _after_revival(self) -> None:
+        """Type-specific work a lost run may have left half done (e.g. a termination): a
+        revived run takes it up again."""
 
     async def _drive(self) -> None:
         """Fire what is due until the case is archived, or until its history is full and no
@@ -319,7 +356,9 @@ class CaseWorkflow(Recorder, Clock, Ladder):
             remaining = wake_at - workflow.now()
             if remaining > EPSILON:
                 try:
-                    await workflow.wait_condition(woken, timeout=remaining)
+                    await workflow.wait_condition(
+                        woken, timeout=remaining, timeout_summary=self._wake_summary(wake_at)
+                    )
                     continue  # something changed: re-plan before firing anything
                 except TimeoutError:
                     pass

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         Window,
         WindowName,
         WindowState,
+        summaries,
     )
     from caseflow.intake import new_window, plan_request, policy_request, with_starts
 
@@ -40,15 +41,21 @@ class Clock:
             ClockActivities.resolve_policy,
             policy_request(self.state, version),
             start_to_close_timeout=CLOCK_TIMEOUT,
+            summary=summaries.policy_activity(version),
         )
         return with_starts(policy, self.state.case_type)
 
-    async def _plan(self, target: str, now: datetime, segments: list[Segment]) -> PlanResult:
+    async def _plan(
+        self, target: str, now: datetime, segments: list[Segment], summary: str
+    ) -> PlanResult:
+        """`summary` says what the plan is for (a window, the next climb): caseflow's readable
+        history and the Temporal UI show it with the local activity."""
         assert self.policy is not None
         return await workflow.execute_local_activity_method(
             ClockActivities.plan_window,
             plan_request(self.policy, target, now, segments),
             start_to_close_timeout=CLOCK_TIMEOUT,
+            summary=summary,
         )
 
     async def _open_window(self, name: WindowName, at: datetime | None = None) -> Window | None:
@@ -58,7 +65,9 @@ class Clock:
         if target is None:
             return None
         now = at or workflow.now()
-        plan = await self._plan(target, now, [Segment(start=now)])
+        plan = await self._plan(
+            target, now, [Segment(start=now)], summaries.plan_activity(name.value, target)
+        )
         w = new_window(name, target, now, plan)
         if name in STEP_WINDOWS:
             w.warn_at = None  # nobody to warn: the step itself is what happens at its end
@@ -66,7 +75,8 @@ class Clock:
         return w
 
     async def _replan(self, w: Window, now: datetime) -> None:
-        plan = await self._plan(w.target, now, w.segments)
+        summary = summaries.plan_activity(w.name.value, w.target, replan=True)
+        plan = await self._plan(w.target, now, w.segments, summary)
         w.due_at = plan.due_at
         if w.warned_at is not None and plan.warn_at is not None and plan.warn_at > now:
             w.warned_at = None  # a longer target moved the warning point ahead: warn again
@@ -129,6 +139,21 @@ class Clock:
         if self.state.escalation.next_at is not None:
             instants.append(self.state.escalation.next_at)
         return min(instants) if instants else None
+
+    def _wake_summary(self, at: datetime) -> str:
+        """What the case's timer until `at` (from `_next_instant`) is for: the first window
+        warning or deadline due then, in the order `_fire_due` fires them, else the next climb
+        of the escalation chain. Pure: the timer's summary only, no command of its own."""
+        for w in self._windows_in_order():
+            if w.state != WindowState.RUNNING:
+                continue
+            if w.warned_at is None and w.warn_at == at:
+                return summaries.window_timer("warning", w.name.value, w.target, at)
+            if w.due_at == at:
+                return summaries.window_timer("deadline", w.name.value, w.target, at)
+        esc = self.state.escalation
+        window = esc.window.value if esc.window else None
+        return summaries.escalation_timer(esc.level, window, at)
 
     def _windows_in_order(self) -> list[Window]:
         order = list(WindowName)

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         Window,
         WindowName,
         WindowState,
+        summaries,
     )
 
 from workflows.lifecycle.clock import CLOCK_TIMEOUT
@@ -134,11 +135,18 @@ class Ladder:
                     ClockActivities.next_working_instant,
                     InstantRequest(policy_version=self.policy.version, at=workflow.now()),
                     start_to_close_timeout=CLOCK_TIMEOUT,
+                    summary=summaries.working_instant_activity(workflow.now()),
                 )
             notifications.append(alert)
         step = ladder[esc.level - 1]
         esc.next_at = (
-            (await self._plan(step.acts_within, anchor, [])).due_at if step.acts_within else None
+            (
+                await self._plan(
+                    step.acts_within, anchor, [], summaries.plan_escalation(step.acts_within)
+                )
+            ).due_at
+            if step.acts_within
+            else None
         )
         await self._commit(events, notifications)
 

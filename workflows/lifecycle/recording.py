@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         NotificationRequest,
         RecordRequest,
         WindowName,
+        summaries,
     )
     from caseflow.intake import customer_notice, internal_notice
     from caseflow.search_attributes import search_attribute_updates, search_attribute_values
@@ -91,6 +92,7 @@ class Recorder:
             request,
             start_to_close_timeout=RECORD_TIMEOUT,
             retry_policy=RECORD_RETRY,
+            summary=summaries.record_activity(e.kind for e in request.events),
         )
 
     def _upsert_search_attributes(self) -> None:
