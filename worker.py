@@ -46,15 +46,27 @@ from workflows.schedules import ensure_schedules
 
 log = logging.getLogger("caseflow.worker")
 
-# The sandbox re-imports a workflow's non-passed-through modules for every case it opens. The
-# lifecycle parts (workflows/lifecycle/) are pure (no I/O, time only from workflow.now()) and
-# large, so they are passed through: measured on the 2-core machine (dev server, 300 complaints
-# opened with their intake plan), a case cost 30.4 ms of worker and client CPU with them in the
-# sandbox and 17.8 ms passed through (32 vs 49 opened/s). The case types' own modules stay in
-# the sandbox, and the replay tests run everything, lifecycle included, in the full sandbox.
+# The sandbox re-imports a workflow's non-passed-through modules for every case it opens (and
+# for every case it replays after the cache evicted it), and re-applies @workflow.defn to the
+# case type's class: introspection of every handler of the lifecycle. The workflow modules
+# (workflows/: the lifecycle parts and the case types) are pure (no I/O, time only from
+# workflow.now(), no module state), so they are passed through. Measured on the 2-core
+# machine (py-spy, bench/run.py --profile): re-importing workflows.complaint was 30 % of the
+# worker's CPU while it opened cases; before that, passing through the lifecycle alone took a
+# case from 30.4 to 17.8 ms of worker and client CPU. The replay tests run everything in the
+# full sandbox, whose checks catch a non-deterministic call in workflow code.
 WORKFLOW_RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows.lifecycle")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
 )
+
+
+def worker_options(settings: Settings) -> dict:
+    """Slots, pollers and cache of a caseflow worker (the benchmark's raw twins use the same)."""
+    return {
+        # Activities are async: they run on the event loop, no thread pool needed.
+        "max_concurrent_activities": 200,
+        "max_cached_workflows": settings.worker_cached_cases,
+    }
 
 
 def history_archiver(client: Client, engine: AsyncEngine, task_queue: str) -> HistoryArchiver:
@@ -106,6 +118,7 @@ def build_worker(
         workflows=ALL_WORKFLOWS,
         interceptors=[verify, *options.pop("interceptors", [])],
         workflow_runner=options.pop("workflow_runner", WORKFLOW_RUNNER),
+        **{**worker_options(settings), **options},
         activities=[
             clock.resolve_policy,
             clock.plan_window,
@@ -119,9 +132,6 @@ def build_worker(
             maintenance.anonymise_expired,
             reconcile.reconcile_cases,
         ],
-        # Activities are async: they run on the event loop, no thread pool needed.
-        max_concurrent_activities=200,
-        **options,
     )
 
 

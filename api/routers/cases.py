@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field, TypeAdapter
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from temporalio.client import (
@@ -62,7 +62,6 @@ from api.schemas import (
 from caseflow.case_numbers import CaseNumberBlock
 from caseflow.db.models import CaseEventRow, CaseRow, IntakeKey, User
 from caseflow.domain import (
-    OPEN_PHASES,
     STAFF,
     CaseInput,
     CaseState,
@@ -83,6 +82,7 @@ from caseflow.intake import intake_record, plan_intake
 from caseflow.pii import record_access
 from caseflow.policy import PolicyError
 from caseflow.readmodel.customers import earlier_complaint
+from caseflow.readmodel.lists import CaseFilters, list_statements
 from caseflow.readmodel.writes import write_transition
 from caseflow.search_attributes import initial_search_attributes
 
@@ -680,75 +680,28 @@ async def list_cases(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> CaseList:
-    now = datetime.now(UTC)
-    conditions = []
+    filters = CaseFilters(
+        case_type=type.value if type else None,
+        phases=[p.value for p in phase or []],
+        open_only=open_only,
+        assignee=assignee,
+        overdue=overdue,
+        escalation_level_min=escalation_level_min,
+        lost=lost,
+    )
     if user.role == Role.CHANNEL.value:
-        conditions.append(user.id == FILED_BY)  # a channel lists only what it filed
+        filters.filed_by = user.id  # a channel lists only what it filed
     if user.role == Role.AGENT.value:
         if department and department != user.department:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, "agents see only their own department's cases"
             )
         department = user.department
-    if type:
-        conditions.append(CaseRow.case_type == type.value)
-    if phase:
-        conditions.append(CaseRow.phase.in_([p.value for p in phase]))
-    if open_only:
-        conditions.append(CaseRow.phase.in_([p.value for p in OPEN_PHASES]))
-    if department:
-        conditions.append(CaseRow.department == department)
-    if assignee:
-        conditions.append(CaseRow.assignee == assignee)
-    # Spelled out for NULL deadlines: `NOT (false OR NULL)` would drop them from overdue=false.
-    overdue_clause = or_(
-        CaseRow.breached, and_(CaseRow.next_deadline.is_not(None), CaseRow.next_deadline < now)
-    )
-    if overdue is True:
-        conditions.append(overdue_clause)
-    elif overdue is False:
-        conditions.append(~overdue_clause)
-    if escalation_level_min:
-        conditions.append(CaseRow.escalation_level >= escalation_level_min)
-    if lost is not None:
-        conditions.append(CaseRow.lost_at.is_not(None) if lost else CaseRow.lost_at.is_(None))
-    where = and_(*conditions) if conditions else True
-    columns = [
-        CaseRow.case_id,
-        CaseRow.case_type.label("type"),
-        CaseRow.phase,
-        CaseRow.category,
-        CaseRow.severity,
-        CaseRow.tier,
-        CaseRow.department,
-        CaseRow.assignee,
-        CaseRow.escalation_level,
-        CaseRow.breached,
-        CaseRow.warned,
-        CaseRow.next_deadline,
-        CaseRow.next_window,
-        CaseRow.opened_at,
-        CaseRow.updated_at,
-        CaseRow.closed_at,
-        CaseRow.lost_at.is_not(None).label("lost"),
-    ]
+    filters.department = department
+    page, count = list_statements(filters, datetime.now(UTC), limit, offset)
     async with engine.connect() as conn:
-        rows = (
-            await conn.execute(
-                select(*columns)
-                .where(where)
-                .order_by(
-                    CaseRow.breached.desc(),
-                    CaseRow.next_deadline.asc().nulls_last(),
-                    CaseRow.opened_at.desc(),
-                )
-                .limit(limit)
-                .offset(offset)
-            )
-        ).all()
-        total = (
-            await conn.execute(select(func.count()).select_from(CaseRow).where(where))
-        ).scalar_one()
+        rows = (await conn.execute(page)).all()
+        total = (await conn.execute(count)).scalar_one()
     return CaseList(
         items=[CaseSummary.model_validate(r._mapping) for r in rows],
         total=total,

@@ -141,6 +141,27 @@ class NotificationRow(SQLModel, table=True):
     provider: str | None = Field(default=None, max_length=32)
     provider_id: str | None = Field(default=None, max_length=200)
     route: str | None = Field(default=None, max_length=120)
+    # The staff digest that carried this row (caseflow.notify.digests); None: sent on its own.
+    digest_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class NotificationDigest(SQLModel, table=True):
+    """One staff digest message: at most one per recipient, department, template, escalation
+    level and minute, which the unique key enforces between any number of delivery workers."""
+
+    __tablename__ = "notification_digests"
+    __table_args__ = (
+        UniqueConstraint(
+            "recipient", "department", "template", "level", "minute", name="uq_notification_digests"
+        ),
+    )
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(), primary_key=True))
+    recipient: str = Field(max_length=64)
+    department: str = Field(default="", max_length=64)  # "" for none (NULLs never conflict)
+    template: str = Field(max_length=40)
+    level: str = Field(default="", max_length=8)
+    minute: datetime = _ts(nullable=False)
+    rows: int = 0  # how many notification rows it carried
 
 
 class IntakeKey(SQLModel, table=True):

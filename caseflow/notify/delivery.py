@@ -19,14 +19,20 @@ resolves the claimed rows' recipients on the claim's own connection and names th
 each address; a sent row records the adapter, the provider's message id and the route. A plain
 `Sender` (channel, recipient label, subject, body) is still accepted and gets every row as it
 is, unresolved.
+
+Staff alerts (warnings, escalations) go out as digests: at most one message per recipient,
+department, template, escalation level and minute, listing the cases (caseflow.notify.digests;
+the claim's transaction takes the minute, so several workers need nothing more).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Integer, all_, bindparam, func, select, update
@@ -34,9 +40,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from caseflow.db.models import NotificationRow
+from caseflow.notify import digests
 from caseflow.notify.port import Adapter, Address, DeliveryError, Message
 from caseflow.notify.routing import build_sender
-from caseflow.notify.templates import render
+from caseflow.notify.templates import render, render_digest
 from caseflow.policy import get_policy_book
 from caseflow.settings import get_settings
 
@@ -44,6 +51,7 @@ log = logging.getLogger(__name__)
 
 _rows = NotificationRow.__table__
 MAX_ERROR_CHARS = 500
+PRUNE_EVERY = 3600.0  # seconds between prunings of old digest rows
 MAX_RETRY_DELAY = 3600.0  # seconds: a long gateway outage retries hourly, not ever more slowly
 
 
@@ -119,21 +127,22 @@ class _Failed:
 
 
 # Constant statements (the exclusion list is one array parameter), so each is prepared once.
+_COLUMNS = (
+    _rows.c.id,
+    _rows.c.case_id,
+    _rows.c.recipient,
+    _rows.c.channel,
+    _rows.c.department,
+    _rows.c.template,
+    _rows.c.language,
+    _rows.c.params,
+    _rows.c.attempts,
+)
 _CLAIM = (
-    select(
-        _rows.c.id,
-        _rows.c.case_id,
-        _rows.c.recipient,
-        _rows.c.channel,
-        _rows.c.department,
-        _rows.c.template,
-        _rows.c.language,
-        _rows.c.params,
-        _rows.c.attempts,
-    )
+    select(*_COLUMNS)
     .where(
         _rows.c.status == "pending",
-        (_rows.c.not_before.is_(None)) | (_rows.c.not_before <= func.now()),
+        (_rows.c.not_before.is_(None)) | (_rows.c.not_before <= bindparam("now")),
         _rows.c.id != all_(bindparam("failed", type_=ARRAY(Integer))),
     )
     .order_by(_rows.c.created_at, _rows.c.id)
@@ -145,15 +154,24 @@ _MARK_SENT = (
     .where(_rows.c.id == bindparam("row_id"))
     .values(
         status="sent",
-        sent_at=func.now(),
+        sent_at=bindparam("sent_at"),
         attempts=_rows.c.attempts + 1,
         subject=bindparam("sent_subject"),
         body=bindparam("sent_body"),
         provider=bindparam("sent_provider"),
         provider_id=bindparam("sent_provider_id"),
         route=bindparam("sent_route"),
+        digest_id=bindparam("sent_digest_id"),
     )
 )
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What one message carries: one row, or a staff digest's rows (oldest first)."""
+
+    rows: list[Any]
+    digest_id: int | None = None
 
 
 class DeliveryWorker:
@@ -167,8 +185,10 @@ class DeliveryWorker:
         retry_delay: float = 30.0,
         send_timeout: float = 30.0,
         claim: int = 20,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.engine = engine
+        self.clock = clock  # "now" for what is due and for the digests' minutes
         self.sender = sender if sender is not None else build_sender(get_settings())
         self.router: Router = self.sender if isinstance(self.sender, Router) else _Unrouted(sender)
         # Times in texts are local to the policy's zone (default: the active policy's).
@@ -184,10 +204,20 @@ class DeliveryWorker:
         """Try up to `batch` due notifications; returns how many were sent."""
         return (await self._pass(batch))[1]
 
+    async def prune_digests(self) -> int:
+        """Forget the digests of minutes more than `digests.KEEP_DIGESTS` ago; how many."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(digests.prune(self.clock() - digests.KEEP_DIGESTS))
+        return result.rowcount
+
     async def run(self, interval: float = 1.0, batch: int = 100) -> None:
         """Deliver forever: a full pass goes again at once, otherwise wait `interval`."""
+        pruned_at = 0.0
         while True:
             try:
+                if time.monotonic() - pruned_at > PRUNE_EVERY:
+                    await self.prune_digests()
+                    pruned_at = time.monotonic()
                 while (await self._pass(batch))[0] >= batch:
                     pass
             except Exception:
@@ -208,60 +238,111 @@ class DeliveryWorker:
         return tried, sent
 
     async def _deliver_claim(self, limit: int, failed: list[int]) -> tuple[int, int] | None:
-        """Claim up to `limit` due rows, send them and mark them; None when none is due."""
+        """Claim up to `limit` due rows, send them (staff alerts as digests) and mark them;
+        (rows tried, rows sent), None when none is due."""
+        now = self.clock()
         async with self.engine.begin() as conn:
-            rows = (await conn.execute(_CLAIM, {"limit": limit, "failed": failed})).all()
-            if not rows:
+            claimed = (
+                await conn.execute(_CLAIM, {"limit": limit, "failed": failed, "now": now})
+            ).all()
+            if not claimed:
                 return None
-            # Lookups first, on this connection: the sends below run concurrently.
-            addresses = await self.router.resolve(conn, rows)
+            batches = await self._batches(conn, claimed, now)
+            # Deferred rows count as tried: they are not due again in this pass.
+            tried = len({r.id for r in claimed} | {r.id for b in batches for r in b.rows})
+            # Lookups first, on this connection: the sends below run concurrently. A digest's
+            # rows share recipient and department, so its first row stands for all.
+            addresses = await self.router.resolve(conn, [b.rows[0] for b in batches])
             outcomes = await asyncio.gather(
-                *(self._send(row, address) for row, address in zip(rows, addresses, strict=True))
+                *(self._send(b, a) for b, a in zip(batches, addresses, strict=True))
             )
             done = []
-            for row, outcome in zip(rows, outcomes, strict=True):
+            for batch, outcome in zip(batches, outcomes, strict=True):
                 if isinstance(outcome, _Failed):
-                    failed.append(row.id)
-                    await conn.execute(self._failure(row, outcome))
-                else:
-                    done.append(
-                        {
-                            "row_id": row.id,
-                            "sent_subject": outcome.subject,
-                            "sent_body": outcome.body,
-                            "sent_provider": outcome.provider,
-                            "sent_provider_id": outcome.provider_id,
-                            "sent_route": outcome.route,
-                        }
-                    )
+                    for row in batch.rows:
+                        failed.append(row.id)
+                        await conn.execute(self._failure(row, outcome))
+                    if batch.digest_id is not None:
+                        await conn.execute(digests.give_back(batch.digest_id))
+                    continue
+                if batch.digest_id is not None:
+                    await conn.execute(digests.record_rows(batch.digest_id, len(batch.rows)))
+                done.extend(
+                    {
+                        "row_id": row.id,
+                        "sent_at": now,
+                        "sent_subject": outcome.subject,
+                        "sent_body": outcome.body,
+                        "sent_provider": outcome.provider,
+                        "sent_provider_id": outcome.provider_id,
+                        "sent_route": outcome.route,
+                        "sent_digest_id": batch.digest_id,
+                    }
+                    for row in batch.rows
+                )
             if done:
                 await conn.execute(_MARK_SENT, done)
-        for row, outcome in zip(rows, outcomes, strict=True):
+        for batch, outcome in zip(batches, outcomes, strict=True):
             if isinstance(outcome, _Sent):
                 log.debug(
                     "notification delivered",
                     extra={
-                        "notification_id": row.id,
-                        "case_id": row.case_id,
-                        "template": row.template,
-                        "channel": row.channel,
+                        "notification_id": batch.rows[0].id,
+                        "case_id": batch.rows[0].case_id,
+                        "template": batch.rows[0].template,
+                        "channel": batch.rows[0].channel,
                         "provider": outcome.provider,
                         "route": outcome.route,
+                        "digest_id": batch.digest_id,
+                        "rows": len(batch.rows),
                     },
                 )
-        return len(rows), len(done)
+        return tried, len(done)
 
-    async def _send(self, row, address: Address | DeliveryError) -> _Sent | _Failed:  # noqa: ANN001
-        """Render one claimed row for its address and send it: what was sent, or the error."""
+    async def _batches(self, conn: AsyncConnection, claimed: list[Any], now: datetime):
+        """The claim as messages: each row on its own, except staff alerts, merged per digest
+        key whose minute this transaction takes (with the key's other due rows); the rows of
+        a key whose minute another message already took wait for the next minute."""
+        single, keyed = digests.group(claimed)
+        batches = [_Batch([row]) for row in single]
+        minute = now.replace(second=0, microsecond=0)
+        deferred: list[int] = []
+        for key, rows in keyed.items():
+            digest_id = (await conn.execute(digests.take_minute(key, minute))).scalar_one_or_none()
+            if digest_id is None:
+                deferred.extend(row.id for row in rows)
+                continue
+            ids = [row.id for row in rows]
+            room = max(0, digests.MAX_ROWS - len(rows))
+            more = (await conn.execute(digests.more_rows(key, _COLUMNS, ids, now, room))).all()
+            batches.append(_Batch([*rows, *more], digest_id))
+        if deferred:
+            await conn.execute(digests.defer(deferred, minute + timedelta(minutes=1)))
+        return batches
+
+    async def _send(self, batch: _Batch, address: Address | DeliveryError) -> _Sent | _Failed:
+        """Render one message for its address and send it: what was sent, or the error."""
         if not isinstance(address, Address):
             return _Failed(address)
+        row = batch.rows[0]
         adapter = None
         try:
             adapter = self.router.adapter(address)
             # Rendered for the address's channel: an app reply sent as SMS reads as an SMS.
-            rendered = render(
-                row.template, address.channel, row.language, row.params, self.timezone
-            )
+            if len(batch.rows) > 1:
+                rendered = render_digest(
+                    row.template,
+                    address.channel,
+                    row.language,
+                    [r.params if isinstance(r.params, dict) else {} for r in batch.rows],
+                    self.timezone,
+                )
+                params = {"case_ids": [r.case_id for r in batch.rows]}
+            else:
+                rendered = render(
+                    row.template, address.channel, row.language, row.params, self.timezone
+                )
+                params = row.params if isinstance(row.params, dict) else {}
             message = Message(
                 notification_id=row.id,
                 case_id=row.case_id,
@@ -269,7 +350,7 @@ class DeliveryWorker:
                 language=row.language,
                 subject=rendered.subject,
                 body=rendered.body,
-                params=row.params if isinstance(row.params, dict) else {},
+                params=params,
             )
             async with asyncio.timeout(self.send_timeout):
                 provider_id = await adapter.send(message, address)

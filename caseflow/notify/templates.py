@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -526,6 +527,44 @@ def _params(raw: object, lang: str, timezone: str) -> dict[str, str]:
         if params.get(name):
             params[name] = _local_time(params[name], lang, timezone)
     return params
+
+
+# A staff digest (caseflow.notify.digests): one message for many alerts of one kind.
+DIGEST_SUBJECTS = {
+    "escalation": N_("notify", "{count} cases escalated to level {level} ({level_name})"),
+    "warning": N_("notify", "{count} cases: deadlines approaching"),
+}
+DIGEST_SUBJECT = N_("notify", "{count} notices: {template}")
+DIGEST_INTRO = N_("notify", "{count} cases in one message, oldest first:")
+DIGEST_MORE = N_("notify", "And {more} more cases: {case_ids}")
+DIGEST_DETAILED = 30  # cases shown with their full text; the rest by number
+DIGEST_LISTED = 300  # cases named at all; the floor's list (breached first) shows every one
+
+
+def render_digest(
+    template: str,
+    channel: str,
+    language: str,
+    params: Sequence[object],
+    timezone: str,
+) -> Rendered:
+    """One message for several staff alerts of one template (the rows' params, oldest
+    first): a subject with their count, the first alerts' own texts, then the other cases
+    by number."""
+    lang = _language(language)
+    count = len(params)
+    first = _params(params[0] if params else {}, lang, timezone)
+    values = {**first, "count": str(count), "template": str(template)}
+    subject = _fill(_t(lang, DIGEST_SUBJECTS.get(template, DIGEST_SUBJECT)), values)
+    lines = [_fill(_t(lang, DIGEST_INTRO), values)]
+    for p in params[:DIGEST_DETAILED]:
+        lines.append("- " + render(template, channel, language, p, timezone).body)
+    rest = [str(p.get("case_id", "")) for p in params[DIGEST_DETAILED:] if isinstance(p, dict)]
+    if rest:
+        named = rest[: DIGEST_LISTED - DIGEST_DETAILED]
+        more = {"more": str(len(rest)), "case_ids": _t(lang, LIST_SEPARATOR).join(named)}
+        lines.append(_fill(_t(lang, DIGEST_MORE), more) + ("…" if len(named) < len(rest) else ""))
+    return Rendered(subject, "\n".join(lines))
 
 
 def render(

@@ -352,6 +352,33 @@ async def complaint_standard_clocks(env, task_queue: str = QUEUE, suffix: str = 
     return h
 
 
+async def complaint_kept_timer(env, task_queue: str = QUEUE, suffix: str = ""):
+    """2026.3 with the kept-timer patch: filed as the API files it, accepted, a note (the
+    next instant stays: the timer is kept), a day passes (what falls due fires on the kept
+    timer), then resolved, fed back and called back; the last timer is left running."""
+    wf, case_id = ComplaintWorkflow, f"CMP-HIST-KEPT{suffix}"
+    filed_at = (await env.get_current_time()).astimezone(UTC)
+    inp = case_input(
+        case_id,
+        CaseType.COMPLAINT,
+        category=Category.SERVICE,
+        severity=Severity.GENERAL,
+        policy_version="2026.3",
+    )
+    inp.opened_at = filed_at
+    inp.intake = plan_intake(get_policy_book(), inp, filed_at)
+    h = await _start(env, wf, case_id, task_queue, inp)
+    await h.execute_update(wf.accept, AcceptAction(CS))
+    await h.execute_update(wf.note, NoteAction(CS, "called the customer"))
+    await env.sleep(timedelta(hours=26))
+    await h.execute_update(wf.note, NoteAction(CS, "called again"))
+    await h.execute_update(wf.resolve, ResolveAction(CS, "refund 30", "billing check"))
+    await h.execute_update(wf.feedback, FeedbackAction(CS, "refunded"))
+    await h.execute_update(wf.callback, CallbackAction(CS, Satisfaction.SATISFIED))
+    await _finished(h)
+    return h
+
+
 async def appeal_answered(env, task_queue: str = QUEUE, suffix: str = ""):
     """2026.3: a regulator's appeal about a complaint, starting at L3; accepted and answered."""
     about = f"CMP-HIST-APPEALED{suffix}"
@@ -446,6 +473,7 @@ SCENARIOS: dict[str, Scenario] = {
         complaint_continued,
         complaint_standard_clocks,
         appeal_answered,
+        complaint_kept_timer,
         complaint_revived,
     )
 }

@@ -196,3 +196,23 @@ def test_a_complaints_final_reply_names_where_to_appeal():
         assert "appeal" in en.lower(), channel
     # An inquiry's result has no appeal route: there is nothing to appeal.
     assert "申诉" not in render("feedback", "sms", "zh", PARAMS, TZ).body
+
+
+def test_a_digest_names_every_case_up_to_its_limit():
+    from caseflow.notify.templates import DIGEST_DETAILED, DIGEST_LISTED, render_digest
+
+    params = [
+        {"case_id": f"CMP-20261008-{i:06d}", "level": "2", "level_name": "班组长", "reason": "x"}
+        for i in range(DIGEST_LISTED + 5)
+    ]
+    few = render_digest("escalation", "internal", "zh", params[:3], "Asia/Shanghai")
+    assert few.subject == "3件工单已升级至第2级（班组长）"
+    assert all(p["case_id"] in few.body for p in params[:3])
+
+    many = render_digest("escalation", "internal", "zh", params, "Asia/Shanghai")
+    lines = many.body.splitlines()
+    assert len(lines) == 1 + DIGEST_DETAILED + 1  # the intro, the detailed cases, the rest
+    assert all(p["case_id"] in many.body for p in params[:DIGEST_LISTED])
+    assert params[DIGEST_LISTED]["case_id"] not in many.body
+    assert lines[-1].startswith(f"另有{len(params) - DIGEST_DETAILED}件工单：")
+    assert lines[-1].endswith("…")  # more than it names

@@ -67,6 +67,10 @@ from workflows.lifecycle.escalation import EPSILON, Ladder
 from workflows.lifecycle.recording import Recorder
 
 APPEALED = "appealed"  # the signal an appeal sends the case it is about
+# From this patch on, the clock loop keeps its timer while the next instant stays the same (an
+# action such as a note re-planned nothing): no TIMER_CANCELED and TIMER_STARTED per action,
+# and none left to cancel when the case closes. Runs without its marker keep the old loop.
+KEPT_TIMER = "kept-timer"
 
 
 def attachment_ids(attachments: list[str] | None) -> str | None:
@@ -284,13 +288,66 @@ class CaseWorkflow(Recorder, Clock, Ladder):
     async def _drive(self) -> None:
         """Fire what is due until the case is archived, or until its history is full and no
         handler is running (then the caller continues as new)."""
+        if workflow.patched(KEPT_TIMER):
+            await self._drive_keeping_the_timer()
+            return
+        await self._drive_one_timer_per_wait()
+
+    def _woken(self, seen: int) -> bool:
+        return self._changes != seen or (self._history_full() and self._quiet())
+
+    async def _fire(self, seen: int) -> None:
+        async with self._lock:
+            await self._fire_due()
+        due = self._next_instant()
+        if self._changes == seen and due is not None and due <= workflow.now() + EPSILON:
+            # Something claims to be due that firing did not change: a bug in a step. Wait
+            # for the next action rather than spin (which would fail every task).
+            workflow.logger.error(
+                "a due instant changed nothing", extra={"case_id": self.state.case_id}
+            )
+            await workflow.wait_condition(lambda seen=seen: self._changes != seen)
+
+    async def _drive_keeping_the_timer(self) -> None:
+        """One timer per instant: a change that leaves the next instant where it was (a note,
+        an assignment) keeps the running timer; only a moved instant cancels it. A timer still
+        running when the case closes or continues is left alone: nothing waits on it."""
+        timer: asyncio.Task | None = None
+        timer_at = None
+        while self.state.phase != Phase.ARCHIVED:
+            if self._history_full() and self._quiet():
+                return
+            seen = self._changes
+            wake_at = self._next_instant()
+            if wake_at != timer_at:
+                if timer is not None and not timer.done():
+                    timer.cancel()
+                timer, timer_at = None, None
+                remaining = None if wake_at is None else wake_at - workflow.now()
+                if remaining is not None and remaining > EPSILON:
+                    timer, timer_at = asyncio.create_task(workflow.sleep(remaining)), wake_at
+            if wake_at is None or timer is not None:
+                fired = timer  # bound now: the loop's `timer` changes on later turns
+
+                def woken(seen: int = seen, fired: asyncio.Task | None = fired) -> bool:
+                    return self._woken(seen) or (fired is not None and fired.done())
+
+                await workflow.wait_condition(woken)
+                if fired is None or not fired.done() or self._changes != seen:
+                    continue  # something changed: re-plan before firing anything
+                timer, timer_at = None, None
+            await self._fire(seen)
+
+    async def _drive_one_timer_per_wait(self) -> None:
+        """The loop of runs started before the kept-timer patch: every wait starts its own
+        timer, and every change cancels it."""
         while self.state.phase != Phase.ARCHIVED:
             if self._history_full() and self._quiet():
                 return
             seen = self._changes
 
             def woken(seen: int = seen) -> bool:
-                return self._changes != seen or (self._history_full() and self._quiet())
+                return self._woken(seen)
 
             wake_at = self._next_instant()
             if wake_at is None:
@@ -305,16 +362,7 @@ class CaseWorkflow(Recorder, Clock, Ladder):
                     continue  # something changed: re-plan before firing anything
                 except TimeoutError:
                     pass
-            async with self._lock:
-                await self._fire_due()
-            due = self._next_instant()
-            if self._changes == seen and due is not None and due <= workflow.now() + EPSILON:
-                # Something claims to be due that firing did not change: a bug in a step. Wait
-                # for the next action rather than spin (which would fail every task).
-                workflow.logger.error(
-                    "a due instant changed nothing", extra={"case_id": self.state.case_id}
-                )
-                await workflow.wait_condition(lambda seen=seen: self._changes != seen)
+            await self._fire(seen)
 
     # ------------------------------------------------------------------ bounded history
     def _history_full(self) -> bool:

@@ -1,0 +1,1 @@
+"""caseflow's benchmark (bench/run.py) and the raw Temporal twins it measures against."""
