@@ -325,7 +325,10 @@ class CaseWorkflow(Recorder, Clock, Ladder):
                 timer, timer_at = None, None
                 remaining = None if wake_at is None else wake_at - workflow.now()
                 if remaining is not None and remaining > EPSILON:
-                    timer, timer_at = asyncio.create_task(workflow.sleep(remaining)), wake_at
+                    timer = asyncio.create_task(
+                        workflow.sleep(remaining, summary=self._wake_summary(wake_at))
+                    )
+                    timer_at = wake_at
             if wake_at is None or timer is not None:
                 fired = timer  # bound now: the loop's `timer` changes on later turns
 
