@@ -473,6 +473,30 @@ async def history_phase(s: Stack, args, results: dict, http: httpx.AsyncClient) 
     )
 
 
+async def start_twins(
+    raw_client, engine, args, prefix: str, n: int, due: datetime, timeout: float
+) -> list[tuple[float, int]]:
+    """Start `n` twins whose timers fire at `due`; the samples of their worker opening them."""
+    await rate(
+        "twin start",
+        n,
+        args.concurrency,
+        lambda i: raw_client.start_workflow(
+            Twin.run, TwinInput(due), id=f"{prefix}{i}", task_queue=TWIN_QUEUE
+        ),
+    )
+    return await poll(
+        "twins opened",
+        n,
+        lambda: count(
+            engine,
+            "SELECT count(*) FROM bench_twin WHERE kind = 'opened' AND id LIKE :p",
+            p=f"{prefix}%",
+        ),
+        timeout=timeout,
+    )
+
+
 async def sustained_phase(
     s: Stack, args, results: dict, http: httpx.AsyncClient, profiler: Profiler
 ) -> None:
@@ -487,24 +511,7 @@ async def sustained_phase(
     far = datetime.now(UTC) + timedelta(days=1)
     cpu0 = s.cpu_seconds()
     t0 = time.time()
-    await rate(
-        "twin start",
-        n,
-        args.concurrency,
-        lambda i: raw_client.start_workflow(
-            Twin.run, TwinInput(far), id=f"{prefix}{i}", task_queue=TWIN_QUEUE
-        ),
-    )
-    samples = await poll(
-        "twins opened",
-        n,
-        lambda: count(
-            engine,
-            "SELECT count(*) FROM bench_twin WHERE kind = 'opened' AND id LIKE :p",
-            p=f"{prefix}%",
-        ),
-        timeout=max(300, n),
-    )
+    samples = await start_twins(raw_client, engine, args, prefix, n, far, max(300, n))
     out["raw_per_s"] = n / (samples[-1][0] - t0)
     out["raw_cpu_ms_per_case"] = cpu_per_case(cpu0, s.cpu_seconds(), n)
     say(
@@ -763,23 +770,14 @@ async def avalanche_phase(s: Stack, args, results: dict, profiler: Profiler) -> 
     prefix = f"TWA{tag()}-"
     due = datetime.now(UTC) + timedelta(seconds=30 + 1.5 * n / raw_rate)
     say(f"avalanche twins: {n} twins whose timers all fire at {due:%H:%M:%S} UTC")
-    await rate(
-        "twin start",
+    opened = await start_twins(
+        raw_client,
+        engine,
+        args,
+        prefix,
         n,
-        args.concurrency,
-        lambda i: raw_client.start_workflow(
-            Twin.run, TwinInput(due), id=f"{prefix}{i}", task_queue=TWIN_QUEUE
-        ),
-    )
-    opened = await poll(
-        "twins opened",
-        n,
-        lambda: count(
-            engine,
-            "SELECT count(*) FROM bench_twin WHERE kind = 'opened' AND id LIKE :p",
-            p=f"{prefix}%",
-        ),
-        timeout=max(0, (due - datetime.now(UTC)).total_seconds()) + 600,
+        due,
+        max(0, (due - datetime.now(UTC)).total_seconds()) + 600,
     )
     out["raw_opened_before_due"] = int(opened[-1][0] < due.timestamp())
     await asyncio.sleep(max(0, (due - datetime.now(UTC)).total_seconds() - 1))
