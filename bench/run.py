@@ -291,47 +291,39 @@ async def file_direct(
 
 
 class Profiler:
-    """py-spy on the worker during a phase (--profile): bench/results/<run>-<phase>.folded,
-    collapsed stacks (one line per stack with its sample count; speedscope.app and
-    flamegraph.pl draw them)."""
+    """py-spy on caseflow's processes during a phase (--profile): one file per process,
+    bench/results/<run>-<phase>-<process>.folded, collapsed stacks (one line per stack with
+    its sample count; speedscope.app and flamegraph.pl draw them)."""
 
     def __init__(self, enabled: bool, stem: str) -> None:
         self.enabled, self.stem = enabled, stem
-        self.proc: subprocess.Popen | None = None
+        self.procs: list[subprocess.Popen] = []
 
-    def start(self, pid: int, phase: str) -> None:
+    def start(self, phase: str, **pids: int) -> None:
         if not self.enabled:
             return
-        out = ROOT / "bench" / "results" / f"{self.stem}-{phase}.folded"
-        out.parent.mkdir(parents=True, exist_ok=True)
         spy = Path(sys.executable).with_name("py-spy")
-        self.proc = subprocess.Popen(
-            [
-                str(spy),
-                "record",
-                "--pid",
-                str(pid),
-                "--output",
-                str(out),
-                "--rate",
-                "50",
-                "--format",
-                "raw",
-                "--nonblocking",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        say(f"  profiling the worker into {out.relative_to(ROOT)}")
+        if not spy.exists():
+            raise SystemExit(f"--profile needs py-spy next to {sys.executable}: run ./bootstrap")
+        for process, pid in pids.items():
+            out = ROOT / "bench" / "results" / f"{self.stem}-{phase}-{process}.folded"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            command = [str(spy), "record", "--pid", str(pid), "--output", str(out)]
+            command += ["--rate", "50", "--format", "raw", "--nonblocking"]
+            self.procs.append(
+                subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            )
+            say(f"  profiling the {process} into {out.relative_to(ROOT)}")
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGINT)
+        for proc in self.procs:
+            proc.send_signal(signal.SIGINT)
+        for proc in self.procs:
             try:
-                self.proc.wait(60)
+                proc.wait(60)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-            self.proc = None
+                proc.kill()
+        self.procs = []
 
 
 # ------------------------------------------------------------------ phases
@@ -354,9 +346,12 @@ async def raw_phase(s: Stack, args, results: dict) -> None:
     raw["signal"] = await rate(
         "raw signal", n, args.concurrency, lambda i: handles[i].signal(Trivial.poke)
     )
+    cpu0 = s.cpu_seconds()
     raw["update"] = await rate(
         "raw update", n, args.concurrency, lambda i: handles[i].execute_update(Trivial.bump)
     )
+    raw["update"]["cpu_ms_per_case"] = cpu_per_case(cpu0, s.cpu_seconds(), n)
+    say(f"  raw update CPU ms each: {raw['update']['cpu_ms_per_case']}")
     raw["query"] = await rate(
         "raw query", min(n, 200), args.concurrency, lambda i: handles[i].query(Trivial.count)
     )
@@ -386,7 +381,7 @@ async def http_phase(
         )
         r.raise_for_status()
 
-    profiler.start(s.api.pid, "intake-api")
+    profiler.start("intake", api=s.api.pid, worker=s.worker.pid)
     cpu0 = s.cpu_seconds()
     cf = {"intake": await rate("intake", n, args.concurrency, intake)}
     profiler.stop()
@@ -401,8 +396,13 @@ async def http_phase(
         args.concurrency,
         lambda i: client.get_workflow_handle(case_ids[i]).execute_update("opened"),
     )
-    cf["accept"] = await rate("accept", n, args.concurrency, accept)
-    cf["resolve"] = await rate("resolve", n, args.concurrency, resolve)
+    for name, act in (("accept", accept), ("resolve", resolve)):
+        profiler.start(name, api=s.api.pid, worker=s.worker.pid)
+        cpu0 = s.cpu_seconds()
+        cf[name] = await rate(name, n, args.concurrency, act)
+        profiler.stop()
+        cf[name]["cpu_ms_per_case"] = cpu_per_case(cpu0, s.cpu_seconds(), n)
+        say(f"  {name} CPU ms each: {cf[name]['cpu_ms_per_case']}")
     results["caseflow"] = cf
     raw = results.get("raw")
     if raw:
@@ -521,7 +521,7 @@ async def sustained_phase(
 
     say(f"sustained: {n} complaints started as the API files them, until the worker opened all")
     prefix = f"CMP-SUS{tag()}-"
-    profiler.start(s.worker.pid, "sustained")
+    profiler.start("sustained", worker=s.worker.pid)
     cpu0 = s.cpu_seconds()
     t0 = time.time()
     await rate(
@@ -845,7 +845,7 @@ async def avalanche_phase(s: Stack, args, results: dict, profiler: Profiler) -> 
 
     await asyncio.sleep(max(0, (warn_at - datetime.now(UTC)).total_seconds() - 1))
     say(f"  the warnings fall due now ({n})")
-    profiler.start(s.worker.pid, "avalanche")
+    profiler.start("avalanche", worker=s.worker.pid)
     warned = await poll("warnings recorded", n, events("warning"), timeout=1800)
     out["warnings"] = lateness(warned, warn_at, n)
     say(f"  warnings: p99 lateness {out['warnings']['p99_s'] or float('nan'):.1f} s")
@@ -1000,13 +1000,19 @@ def main() -> None:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="record the API during the intakes and the worker during the sustained and "
-        "avalanche phases with py-spy "
-        "(bench/results/<run>-<phase>.folded; pip install py-spy)",
+        help="record the API and the worker during the intakes, accepts and resolves, and the "
+        "worker during the sustained and avalanche phases, with py-spy "
+        "(bench/results/<run>-<phase>-<process>.folded)",
+    )
+    parser.add_argument(
+        "--n", type=int, help="starts, intakes and actions in the raw and http phases"
     )
     args = parser.parse_args()
+    n = args.n
     for name, value in SIZES["quick" if args.quick else "full"].items():
         setattr(args, name, value)
+    if n:
+        args.n = n
     phases = list(PHASES)
     if args.only:
         phases = [p.strip() for p in args.only.split(",") if p.strip()]
