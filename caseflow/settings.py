@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     rate_limit_actions_window: int = Field(default=60, ge=1, le=3600)
     rate_limit_auth_failures: int = Field(default=20, ge=0)
     rate_limit_auth_window: int = Field(default=300, ge=1, le=3600)
+    # Readable-history reads (JSON, page, exports) per caller per window: each one fetches and
+    # decodes every run of the case from Temporal, so a caller in a loop must not pin the API.
+    rate_limit_history_reads: int = Field(default=60, ge=0)
+    rate_limit_history_window: int = Field(default=60, ge=1, le=3600)
     # Notes one case takes; the next one is refused (409) so no caller can grow a case without
     # bound (0 = no cap).
     max_notes_per_case: int = Field(default=500, ge=0)

@@ -30,6 +30,7 @@ from api.deps import (
     BookDep,
     CaseNumbersDep,
     EngineDep,
+    LimiterDep,
     SettingsDep,
     TemporalDep,
     UserDep,
@@ -45,6 +46,7 @@ from api.readable_history import (
     ReadableEventPublic,
     RunView,
     in_words,
+    limit_history_reads,
     read_history,
 )
 from api.references import require_existing
@@ -607,8 +609,9 @@ class ReadableHistoryPage(BaseModel):
     "Filter by `actor`, `window`, `kind` (repeatable) and `since` / `until`; page with "
     f"`offset` and `limit` (default {READABLE_LIMIT}, at most {READABLE_MAX}). Supervisors "
     "and admins only (403 for others; 404 for an intake channel's view of a case it did not "
-    "file); every read is written to the personal-data access log. The raw, encrypted form "
-    "stays at `/history`.",
+    "file); every read is written to the personal-data access log. 429 past "
+    "`CASEFLOW_RATE_LIMIT_HISTORY_READS` reads per caller per window (the history page and its "
+    "exports count too). The raw, encrypted form stays at `/history`.",
 )
 async def get_readable_history(
     case_id: str,
@@ -616,6 +619,8 @@ async def get_readable_history(
     engine: EngineDep,
     temporal: TemporalDep,
     book: BookDep,
+    limiter: LimiterDep,
+    settings: SettingsDep,
     actor: Annotated[str | None, Query(max_length=64, description="A user id, or system")] = None,
     window: Annotated[WindowName | None, Query(description="Events naming this window")] = None,
     kind: Annotated[list[Kind] | None, Query(description="Event kinds (repeatable)")] = None,
@@ -626,6 +631,7 @@ async def get_readable_history(
     limit: Annotated[int, Query(ge=1, le=READABLE_MAX)] = READABLE_LIMIT,
 ) -> ReadableHistoryPage:
     await check_history_reader(engine, user, case_id)
+    await limit_history_reads(limiter, settings, user.id)
     history = await read_history(temporal, engine, case_id)
     await record_access(
         engine, case_id, user.id, user.role, "GET /api/v1/cases/{id}/history/readable"

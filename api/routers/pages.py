@@ -22,7 +22,12 @@ from api.history_export import XLSX, history_csv, history_xlsx
 from api.history_words import Words, describe
 from api.page_auth import PageUser, is_supervising
 from api.page_render import gettext_for, page_language, render
-from api.readable_history import HistoryFilter, ReadableHistory, read_history
+from api.readable_history import (
+    HistoryFilter,
+    ReadableHistory,
+    limit_history_reads,
+    read_history,
+)
 from api.routers.case_page import load_case, temporal_ui_link
 from caseflow.db.models import MonthlyReport, User
 from caseflow.history.readable import KINDS, ReadableEvent
@@ -102,8 +107,10 @@ async def _read_history(
         since=_local(q.since, timezone, "since"),
         until=_local(q.until, timezone, "until"),
     )
-    engine = request.app.state.engine
-    history = await read_history(request.app.state.temporal, engine, case_id)
+    state = request.app.state
+    await limit_history_reads(state.limiter, state.settings, user.id)
+    engine = state.engine
+    history = await read_history(state.temporal, engine, case_id)
     await record_access(engine, case_id, user.id, user.role, what)
     words = Words(page_language(request), timezone)
     return _HistoryRead(history, history.filtered(filters), filters, words)

@@ -137,6 +137,7 @@ async def serve_stack(
         # are out of their way; the limits themselves are tested on `strict_api`.
         rate_limit_actions=1_000_000,
         rate_limit_auth_failures=1_000_000,
+        rate_limit_history_reads=1_000_000,
         max_notes_per_case=10_000,
     )
     # The worker connects exactly as production does (same converter, same payload codec).
@@ -221,6 +222,8 @@ STRICT_LIMITS = {
     "rate_limit_actions_window": 60,
     "rate_limit_auth_failures": 10,
     "rate_limit_auth_window": 4,
+    "rate_limit_history_reads": 4,
+    "rate_limit_history_window": 60,
     "max_notes_per_case": 5,
 }
 

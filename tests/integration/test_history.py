@@ -19,7 +19,15 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.service import RPCError, RPCStatusCode
 
-from tests.integration.conftest import act, auth, complaint_body, serve_api, until
+from tests.integration.conftest import (
+    STRICT_LIMITS,
+    act,
+    auth,
+    complaint_body,
+    new_user,
+    serve_api,
+    until,
+)
 from tests.integration.pages_kit import signed_in_client
 
 pytestmark = pytest.mark.integration
@@ -148,6 +156,37 @@ async def test_only_supervisors_and_admins_read_it(http, stack):
     async with signed_in_client(stack["base"], "agent.cs") as pages:
         assert (await pages.get(f"/cases/{case_id}/history")).status_code == 403
         assert (await pages.get(f"/cases/{case_id}/history.csv")).status_code == 403
+
+
+async def test_history_reads_are_limited_per_caller_pages_and_exports_included(
+    http, stack, strict_api
+):
+    """Each read fetches and decodes every run from Temporal: a caller in a loop gets 429
+    (the JSON, the page and the exports count together), others read on."""
+    limit = STRICT_LIMITS["rate_limit_history_reads"]
+    case_id = await file_case(http, *customer())
+    path = READABLE.format(case_id)
+    _, token = await new_user(stack["engine"], "supervisor")
+    _, other = await new_user(stack["engine"], "supervisor")
+    async with httpx.AsyncClient(base_url=strict_api["base"], timeout=60) as strict:
+        answers = [
+            await strict.get(path, headers={"Authorization": f"Bearer {token}"})
+            for _ in range(3 * limit)
+        ]
+        codes = [r.status_code for r in answers]
+        # A fixed window lets at most twice the limit through across its boundary.
+        assert set(codes) == {200, 429} and codes.count(429) >= limit, codes
+        refused = answers[codes.index(429)]
+        assert int(refused.headers["retry-after"]) >= 1
+        assert f"more than {limit} history reads in" in refused.json()["detail"]
+        r = await strict.get(path, headers={"Authorization": f"Bearer {other}"})
+        assert r.status_code == 200 and r.json()["case_id"] == case_id
+    async with signed_in_client(strict_api["base"], "supervisor") as pages:
+        codes = [
+            (await pages.get(f"/cases/{case_id}/{what}")).status_code
+            for what in ("history", "history.csv", "history.xlsx") * limit
+        ]
+        assert set(codes) <= {200, 429} and codes.count(429) >= limit, codes
 
 
 async def test_filters_pick_by_actor_window_kind_and_time(http, stack):
