@@ -18,6 +18,8 @@ Phases, in order (each prints its progress):
              every case escalated once; staff alerts per level, department and minute
 
 Every run writes bench/results/<time>.json; a full run (no --only) also bench/results/latest.json.
+`bench/median.py` prints the median of the last three full runs against the goals (the table in
+README.md).
 The keys a script checks (numbers only; see README.md, "Benchmark"):
 
   ratios.intake_vs_raw_start      intakes/s through the API / raw starts/s           goal >= 0.8
@@ -632,13 +634,16 @@ async def paced_intake(s: Stack, args, http: httpx.AsyncClient, client, per_seco
         "backlog_max": max(backlog(t) for t in _seconds(first, first + filed_s)),
         "drained_s_after_intake": (max(opened) - (first + filed_s)) if opened else None,
         "cpu_ms_per_case": cpu_ms,  # while filing: the worker may still be catching up
+        # How busy the machine was while filing: every process's CPU per case at this rate,
+        # as a share of all cores (near 1: the intake itself saturates the machine).
+        "cpu_share": sum(cpu_ms.values()) * per_second / (1000 * (os.cpu_count() or 1)),
     }
     # Keeping up: every case opened, and the backlog of the last third of the intake no more
     # than one second's intake above that of the first third.
     out["keeps_up"] = int(len(opened) == total and late <= early + per_second)
     say(
         f"  backlog {early:.0f} -> {late:.0f} cases (max {out['backlog_max']}); open latency p99 "
-        f"{out['open_latency_p99_s'] or 0:.1f} s: "
+        f"{out['open_latency_p99_s'] or 0:.1f} s; CPU {out['cpu_share']:.0%} of the machine: "
         + ("keeps up" if out["keeps_up"] else "FALLS BEHIND")
     )
     return out

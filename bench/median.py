@@ -1,0 +1,111 @@
+"""The median of several full benchmark runs, figure by figure, against issue 13's goals: the
+table README.md's "Benchmark" section shows.
+
+    .venv/bin/python bench/median.py                    # the last three full runs
+    .venv/bin/python bench/median.py A.json B.json C.json
+
+A full run is a bench/results/<time>.json written by `bench/run.py` without --quick and --only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.run import GOALS, flat  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+# The figures of the README's table, in its order, with how each is shown.
+FIGURES = (
+    ("ratios.intake_vs_raw_start", "intake / raw start", "{:.2f}"),
+    ("ratios.accept_vs_raw_update", "accept / raw update", "{:.2f}"),
+    ("ratios.resolve_vs_raw_update", "resolve / raw update", "{:.2f}"),
+    ("sustained.open_vs_raw", "sustained open / same-shape twin", "{:.2f}"),
+    ("sustained.paced.keeps_up", "60 s paced intake keeps up (1 = yes)", "{:.0f}"),
+    ("sustained.paced.backlog_last_third", "paced intake: backlog in its last third", "{:.0f}"),
+    ("avalanche.p99_s", "avalanche: p99 lateness of the escalations (s)", "{:.0f}"),
+    ("avalanche.raw_p99_s", "avalanche: p99 lateness of the twins' timers (s)", "{:.0f}"),
+    ("avalanche.ratio", "avalanche p99 / twins' p99", "{:.2f}"),
+    ("avalanche.escalated_once", "every case escalated exactly once (1 = yes)", "{:.0f}"),
+    (
+        "avalanche.alerts_max_per_level_department_minute",
+        "staff alerts per level, department and minute (most)",
+        "{:.0f}",
+    ),
+    ("list.ratio", "list p95 / the same SQL at 1 000 000 rows", "{:.2f}"),
+    ("idle.rss_mib.1000", "worker RSS at 1 000 open cases (MiB)", "{:.0f}"),
+    ("idle.rss_mib.10000", "worker RSS at 10 000 open cases (MiB)", "{:.0f}"),
+    ("history.events_happy_complaint", "history events, happy complaint", "{:.0f}"),
+)
+
+
+def full_runs() -> list[Path]:
+    runs = []
+    for path in sorted(RESULTS.glob("2*.json")):
+        try:
+            body = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not body.get("quick") and "goals" in body and "avalanche" in body.get("phases", ()):
+            runs.append(path)
+    return runs
+
+
+def goal_of(key: str) -> tuple[str, float] | None:
+    if key in GOALS:
+        return GOALS[key]
+    if key.startswith("idle.rss_mib."):
+        return GOALS["idle.rss_mib.max"]
+    return None
+
+
+def table(runs: list[dict]) -> list[str]:
+    lines = [
+        "| figure | " + " | ".join(f"run {i + 1}" for i in range(len(runs))) + " | median | goal |",
+        "|---" * (len(runs) + 3) + "|",
+    ]
+    for key, label, fmt in FIGURES:
+        values = [flat(r, key) for r in runs]
+        numbers = [v for v in values if isinstance(v, int | float)]
+        if not numbers:
+            continue
+        median = statistics.median(numbers)
+        goal = goal_of(key)
+        if goal is None:
+            verdict = ""
+        else:
+            op, bound = goal
+            met = median >= bound if op == ">=" else median <= bound
+            verdict = f"{'≥' if op == '>=' else '≤'} {bound:g}: {'met' if met else 'missed'}"
+        cells = [fmt.format(v) if isinstance(v, int | float) else "—" for v in values]
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {fmt.format(median)} | {verdict} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("runs", nargs="*", type=Path, help="result files (default: last three)")
+    args = parser.parse_args()
+    paths = args.runs or full_runs()[-3:]
+    if not paths:
+        parser.error(f"no full run in {RESULTS}: run bench/run.py first")
+    runs = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+    out = sys.stdout
+    for path, run in zip(paths, runs, strict=True):
+        machine = run.get("machine", {})
+        out.write(
+            f"run: {path.name}, started {run.get('started_at', '?')}, "
+            f"{machine.get('cpus', '?')} CPUs, {machine.get('platform', '?')}\n"
+        )
+    out.write("\n" + "\n".join(table(runs)) + "\n")
+
+
+if __name__ == "__main__":
+    main()
