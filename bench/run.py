@@ -8,7 +8,8 @@ in the same run, on the same dev server (except memory and history size).
 Phases, in order (each prints its progress):
 
   raw        a trivial workflow started, signalled, updated and queried directly
-  http       caseflow through its HTTP API: intakes, accepts, resolves
+  http       caseflow through its HTTP API: intakes, accepts, resolves, each in slices that
+             alternate with raw starts or updates (their ratios: same server, same minutes)
   history    a happy complaint (file, accept, note, resolve, feedback, callback): its events
   sustained  cases opened by the worker per second vs the same-shape twin (bench/twins.py),
              then intake through the API at 0.8 x the twin's rate: does a backlog grow?
@@ -115,6 +116,8 @@ SIZES = {
         avalanche_minutes=6.0,
     ),
 }
+# The http phase alternates caseflow and raw Temporal in this many slices of each figure.
+SLICES = 5
 # The keys issue 13 names (numbers only), checked after every run of all phases.
 REQUIRED_KEYS = (
     "ratios.intake_vs_raw_start",
@@ -179,9 +182,12 @@ def tag() -> str:
 
 
 # ------------------------------------------------------------------ helpers
-async def rate(label: str, n: int, concurrency: int, make) -> dict:
-    """Run make(i) n times, `concurrency` at a time; report rate and latency percentiles."""
-    latencies: list[float] = []
+async def rate(
+    label: str, n: int, concurrency: int, make, first: int = 0, latencies: list | None = None
+) -> dict:
+    """Run make(i) for i in first .. first + n - 1, `concurrency` at a time; report rate and
+    latency percentiles (each latency is also added to `latencies` when given)."""
+    latencies = [] if latencies is None else latencies
     sem = asyncio.Semaphore(concurrency)
     done = 0
 
@@ -196,16 +202,55 @@ async def rate(label: str, n: int, concurrency: int, make) -> dict:
                 say(f"  {label}: {done}/{n}")
 
     t0 = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(n)))
-    elapsed = time.perf_counter() - t0
-    latencies.sort()
+    await asyncio.gather(*(one(i) for i in range(first, first + n)))
+    return summary(n, time.perf_counter() - t0, latencies[-n:])
+
+
+def summary(n: int, seconds: float, latencies: list[float]) -> dict:
+    latencies = sorted(latencies)
     return {
         "n": n,
-        "seconds": elapsed,
-        "per_second": n / elapsed,
+        "seconds": seconds,
+        "per_second": n / seconds,
         "p50_ms": 1000 * latencies[len(latencies) // 2],
         "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
     }
+
+
+async def alternating(
+    s: Stack, n: int, concurrency: int, slices: int, settle: dict | None = None, **makers
+) -> dict:
+    """Each of `makers` (label=make) run n times, in `slices` turns: the first slice of each,
+    then the second of each, and so on. A drift in the machine's speed during the phase (a
+    busy neighbour on the host, a cache warming up) then weighs on all of them alike, and
+    their ratio stays fair. `settle[label](i)`, untimed, after each of that maker's slices:
+    the work its calls left behind (a worker opening the workflows just started) is done
+    before the next maker's slice is timed. Per maker: its rate over its own slices, latency
+    percentiles and the CPU each process spent per call (settling included)."""
+    settle = settle or {}
+    spent = {label: 0.0 for label in makers}
+    latencies: dict[str, list[float]] = {label: [] for label in makers}
+    cpu: dict[str, Counter] = {label: Counter() for label in makers}
+    size = math.ceil(n / slices)
+    for first in range(0, n, size):
+        for label, make in makers.items():
+            cpu0 = s.cpu_seconds()
+            part = await rate(
+                label, min(size, n - first), concurrency, make, first, latencies[label]
+            )
+            if label in settle:
+                await rate(f"{label} settled", part["n"], concurrency, settle[label], first)
+            cpu[label].update({k: v - cpu0[k] for k, v in s.cpu_seconds().items()})
+            spent[label] += part["seconds"]
+    out = {}
+    for label in makers:
+        out[label] = summary(n, spent[label], latencies[label])
+        out[label]["cpu_ms_per_case"] = {k: round(1000 * v / n, 2) for k, v in cpu[label].items()}
+        say(
+            f"  {label}: {out[label]['per_second']:.1f}/s; "
+            f"CPU ms each: {out[label]['cpu_ms_per_case']}"
+        )
+    return out
 
 
 async def count(engine, sql: str, **params) -> int:
@@ -364,7 +409,10 @@ async def http_phase(
     s: Stack, args, results: dict, http: httpx.AsyncClient, profiler: Profiler
 ) -> None:
     n = args.n
-    say(f"caseflow over HTTP: {n} intakes, {n} accepts and {n} resolves")
+    say(
+        f"caseflow over HTTP: {n} intakes, {n} accepts and {n} resolves, each in {SLICES} "
+        "slices alternating with as many raw starts or updates"
+    )
     client = await s.client()
     case_ids: list[str] = [""] * n
 
@@ -383,38 +431,62 @@ async def http_phase(
         )
         r.raise_for_status()
 
+    raw_client = await s.raw_client()
+    raw_handles = {}
+
+    async def raw_start(i):
+        raw_handles[i] = await raw_client.start_workflow(
+            Trivial.run, id=f"raw-{uuid.uuid4().hex}", task_queue=TWIN_QUEUE
+        )
+
+    async def raw_update(i):
+        await raw_handles[i].execute_update(Trivial.bump)
+
+    # Each caseflow figure alternates with its raw counterpart in slices, on the same server:
+    # the ratio compares them under the same conditions.
+    async def raw_opened(i):
+        await raw_handles[i].query(Trivial.count)
+
+    async def case_opened(i):
+        # The API answers before a worker has run the case: its first task is done once the
+        # "opened" update returns, as a raw workflow's is once it answers a query.
+        await client.get_workflow_handle(case_ids[i]).execute_update("opened")
+
     profiler.start("intake", api=s.api.pid, worker=s.worker.pid)
-    cpu0 = s.cpu_seconds()
-    cf = {"intake": await rate("intake", n, args.concurrency, intake)}
-    profiler.stop()
-    cf["intake"]["cpu_ms_per_case"] = cpu_per_case(cpu0, s.cpu_seconds(), n)
-    say(f"  intake CPU ms each: {cf['intake']['cpu_ms_per_case']}")
-    # The API answers before a worker has run the case; let the worker take every case over
-    # before timing actions, as the baseline lets its workflows start.
-    say(f"  caseflow: waiting for the worker to open all {n} cases")
-    await rate(
-        "caseflow settled",
+    starts = await alternating(
+        s,
         n,
         args.concurrency,
-        lambda i: client.get_workflow_handle(case_ids[i]).execute_update("opened"),
+        SLICES,
+        settle={"raw start": raw_opened, "intake": case_opened},
+        **{"raw start": raw_start, "intake": intake},
     )
+    profiler.stop()
+    cf = {"intake": starts["intake"]}
+    alongside = {"start": starts["raw start"]}
     for name, act in (("accept", accept), ("resolve", resolve)):
         profiler.start(name, api=s.api.pid, worker=s.worker.pid)
-        cpu0 = s.cpu_seconds()
-        cf[name] = await rate(name, n, args.concurrency, act)
+        pair = await alternating(
+            s, n, args.concurrency, SLICES, **{"raw update": raw_update, name: act}
+        )
         profiler.stop()
-        cf[name]["cpu_ms_per_case"] = cpu_per_case(cpu0, s.cpu_seconds(), n)
-        say(f"  {name} CPU ms each: {cf[name]['cpu_ms_per_case']}")
+        cf[name] = pair[name]
+        alongside[f"update_with_{name}"] = pair["raw update"]
     results["caseflow"] = cf
+    results["raw_alongside"] = alongside
+    results["ratios"] = {
+        "intake_vs_raw_start": cf["intake"]["per_second"] / alongside["start"]["per_second"],
+        "accept_vs_raw_update": cf["accept"]["per_second"]
+        / alongside["update_with_accept"]["per_second"],
+        "resolve_vs_raw_update": cf["resolve"]["per_second"]
+        / alongside["update_with_resolve"]["per_second"],
+    }
     raw = results.get("raw")
     if raw:
-        results["ratios"] = {
-            "intake_vs_raw_start": cf["intake"]["per_second"] / raw["start"]["per_second"],
-            "accept_vs_raw_update": cf["accept"]["per_second"] / raw["update"]["per_second"],
-            "resolve_vs_raw_update": cf["resolve"]["per_second"] / raw["update"]["per_second"],
-            "accept_vs_raw_signal": cf["accept"]["per_second"] / raw["signal"]["per_second"],
-        }
-        say(f"  ratios: {json.dumps({k: round(v, 2) for k, v in results['ratios'].items()})}")
+        results["ratios"]["accept_vs_raw_signal"] = (
+            cf["accept"]["per_second"] / raw["signal"]["per_second"]
+        )
+    say(f"  ratios: {json.dumps({k: round(v, 2) for k, v in results['ratios'].items()})}")
 
 
 async def history_phase(s: Stack, args, results: dict, http: httpx.AsyncClient) -> None:
