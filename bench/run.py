@@ -217,6 +217,18 @@ def summary(n: int, seconds: float, latencies: list[float]) -> dict:
     }
 
 
+async def quiet(s: Stack, busy: float = 0.15, at_most_s: float = 10.0) -> None:
+    """Wait until the stack is idle (all its processes together below `busy` of one core for
+    half a second), at most `at_most_s`: work a previous slice left behind (the server's
+    visibility and timer queues, deliveries) is not counted against the next one."""
+    deadline = time.monotonic() + at_most_s
+    while time.monotonic() < deadline:
+        before = sum(s.cpu_seconds().values())
+        await asyncio.sleep(0.5)
+        if (sum(s.cpu_seconds().values()) - before) / 0.5 < busy:
+            return
+
+
 async def alternating(
     s: Stack, n: int, concurrency: int, slices: int, settle: dict | None = None, **makers
 ) -> dict:
@@ -226,7 +238,8 @@ async def alternating(
     their ratio stays fair. `settle[label](i)`, untimed, after each of that maker's slices:
     the work its calls left behind (a worker opening the workflows just started) is done
     before the next maker's slice is timed. Per maker: its rate over its own slices, latency
-    percentiles and the CPU each process spent per call (settling included)."""
+    percentiles and the CPU each process spent per call (settling included). Every slice
+    starts on a quiet stack."""
     settle = settle or {}
     spent = {label: 0.0 for label in makers}
     latencies: dict[str, list[float]] = {label: [] for label in makers}
@@ -234,6 +247,7 @@ async def alternating(
     size = math.ceil(n / slices)
     for first in range(0, n, size):
         for label, make in makers.items():
+            await quiet(s)
             cpu0 = s.cpu_seconds()
             part = await rate(
                 label, min(size, n - first), concurrency, make, first, latencies[label]
