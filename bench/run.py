@@ -310,6 +310,25 @@ def lateness(samples: list[tuple[float, int]], due: datetime, n: int) -> dict:
     return {"p50_s": late(0.5), "p99_s": late(0.99), "max_s": late(1.0)}
 
 
+def host_cpu() -> list[int]:
+    """The machine's CPU time counters (/proc/stat: user, nice, system, idle, iowait, irq,
+    softirq, steal); empty where there is no /proc."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            return [int(x) for x in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return []
+
+
+def stolen(before: list[int], after: list[int]) -> float | None:
+    """The share of CPU time a virtual machine's host took (steal) between two readings: a
+    busy neighbour on the host slows every figure, raw and caseflow alike."""
+    if len(before) < 8 or len(after) < 8:
+        return None
+    spent = [b - a for a, b in zip(before, after, strict=True)]
+    return spent[7] / sum(spent) if sum(spent) else 0.0
+
+
 def cpu_per_case(before: dict[str, float], after: dict[str, float], n: int) -> dict:
     """Milliseconds of CPU each process spent per case between two snapshots."""
     return {k: round(1000 * (after[k] - before[k]) / max(n, 1), 2) for k in after}
@@ -1058,8 +1077,10 @@ async def measure(s: Stack, args, phases: list[str], profiler: Profiler) -> dict
     async with httpx.AsyncClient(
         base_url=s.base, timeout=120, limits=httpx.Limits(max_connections=64)
     ) as http:
+        results["machine"]["steal_share"] = {}
         for phase in phases:
             t0 = time.monotonic()
+            cpu0 = host_cpu()
             if phase == "raw":
                 await raw_phase(s, args, results)
             elif phase == "http":
@@ -1074,7 +1095,13 @@ async def measure(s: Stack, args, phases: list[str], profiler: Profiler) -> dict
                 await idle_phase(s, args, results)
             elif phase == "avalanche":
                 await avalanche_phase(s, args, results, profiler)
-            say(f"  ({phase} took {time.monotonic() - t0:.0f} s; load {os.getloadavg()[0]:.2f})")
+            steal = stolen(cpu0, host_cpu())
+            results["machine"]["steal_share"][phase] = steal
+            taken = "" if steal is None else f"; {steal:.0%} of the CPU time taken by the host"
+            say(
+                f"  ({phase} took {time.monotonic() - t0:.0f} s; "
+                f"load {os.getloadavg()[0]:.2f}{taken})"
+            )
     results["machine"]["load_at_end"] = os.getloadavg()
     return results
 
