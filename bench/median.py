@@ -100,9 +100,13 @@ def main() -> None:
     out = sys.stdout
     for path, run in zip(paths, runs, strict=True):
         machine = run.get("machine", {})
+        steal = machine.get("steal_share") or {}
+        taken = ", ".join(f"{k} {v:.0%}" for k, v in steal.items() if v is not None)
         out.write(
             f"run: {path.name}, started {run.get('started_at', '?')}, "
-            f"{machine.get('cpus', '?')} CPUs, {machine.get('platform', '?')}\n"
+            f"{machine.get('cpus', '?')} CPUs, {machine.get('platform', '?')}"
+            + (f"; CPU taken by the host: {taken}" if taken else "")
+            + "\n"
         )
     out.write("\n" + "\n".join(table(runs)) + "\n")
 
