@@ -23,7 +23,7 @@ from api.access import check_filer
 from api.action_bodies import references
 from api.deps import actor_of
 from api.errors import ServiceUnavailable
-from api.ratelimit import Limit, RateLimiter, too_many
+from api.ratelimit import Limit, RateLimiter
 from api.references import require_assignable, require_existing, require_room_for_a_note
 from api.routers.cases import load_summary
 from caseflow.db.models import User
@@ -69,13 +69,7 @@ async def perform_action(
     workflow: WorkflowUpdateFailedError), which api.errors turns into answers."""
     if limiter is not None:
         limit = Limit(settings.rate_limit_actions, settings.rate_limit_actions_window)
-        wait = await limiter.hit(f"actions:{user.id}", limit)
-        if wait is not None:
-            raise too_many(
-                f"more than {limit.hits} actions in {limit.window_s} s from this caller; "
-                f"retry after {wait} s",
-                wait,
-            )
+        await limiter.charge(f"actions:{user.id}", limit, "actions")
     if Role(user.role) not in rule.roles:
         roles = ", ".join(sorted(r.value for r in rule.roles))
         what = f"{rule.name.replace('_', ' ')} cases"

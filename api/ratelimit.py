@@ -71,6 +71,17 @@ class RateLimiter:
                 await conn.execute(_PURGE)  # old windows: one day is longer than any window
         return row.retry_after if row.hits > limit.hits else None
 
+    async def charge(self, key: str, limit: Limit, what: str) -> None:
+        """Count one of `what` (e.g. "actions") from the caller behind `key`; 429 with
+        Retry-After once the caller is over `limit`."""
+        wait = await self.hit(key, limit)
+        if wait is not None:
+            raise too_many(
+                f"more than {limit.hits} {what} in {limit.window_s} s from this caller; "
+                f"retry after {wait} s",
+                wait,
+            )
+
     async def over(self, key: str, limit: Limit) -> int | None:
         """Without counting: the seconds to wait when `key` is already over the limit."""
         if not limit.on:

@@ -20,7 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.history_pages import case_runs
 from api.history_words import Words, describe
-from api.ratelimit import Limit, RateLimiter, too_many
+from api.ratelimit import Limit, RateLimiter
 from caseflow.history.decode import decode_tree
 from caseflow.history.readable import ReadableEvent, readable_run, run_number
 from caseflow.history.store import HistoryStore
@@ -87,13 +87,7 @@ async def limit_history_reads(limiter: RateLimiter, settings: Settings, user_id:
     """Count one readable-history read against the caller (JSON, page and exports alike): each
     fetches and decodes every run of the case, so past the limit the answer is 429."""
     limit = Limit(settings.rate_limit_history_reads, settings.rate_limit_history_window)
-    wait = await limiter.hit(f"history:{user_id}", limit)
-    if wait is not None:
-        raise too_many(
-            f"more than {limit.hits} history reads in {limit.window_s} s from this caller; "
-            f"retry after {wait} s",
-            wait,
-        )
+    await limiter.charge(f"history:{user_id}", limit, "history reads")
 
 
 async def read_history(temporal: Client, engine: AsyncEngine, case_id: str) -> ReadableHistory:
