@@ -254,12 +254,12 @@ async def alternating(
             )
             if label in settle:
                 await rate(f"{label} settled", part["n"], concurrency, settle[label], first)
-            cpu[label].update({k: v - cpu0[k] for k, v in s.cpu_seconds().items()})
+            cpu[label].update(cpu_per_case(cpu0, s.cpu_seconds(), n))
             spent[label] += part["seconds"]
     out = {}
     for label in makers:
         out[label] = summary(n, spent[label], latencies[label])
-        out[label]["cpu_ms_per_case"] = {k: round(1000 * v / n, 2) for k, v in cpu[label].items()}
+        out[label]["cpu_ms_per_case"] = {k: round(v, 2) for k, v in cpu[label].items()}
         say(
             f"  {label}: {out[label]['per_second']:.1f}/s; "
             f"CPU ms each: {out[label]['cpu_ms_per_case']}"
@@ -1126,11 +1126,9 @@ def main() -> None:
         "--n", type=int, help="starts, intakes and actions in the raw and http phases"
     )
     args = parser.parse_args()
-    n = args.n
     for name, value in SIZES["quick" if args.quick else "full"].items():
-        setattr(args, name, value)
-    if n:
-        args.n = n
+        if getattr(args, name, None) is None:  # --n given wins over the size's default
+            setattr(args, name, value)
     phases = list(PHASES)
     if args.only:
         phases = [p.strip() for p in args.only.split(",") if p.strip()]
