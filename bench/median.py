@@ -1,10 +1,12 @@
-"""The median of several full benchmark runs, figure by figure, against issue 13's goals: the
-table README.md's "Benchmark" section shows.
+"""The median of several full-size benchmark runs, figure by figure, against issue 13's goals:
+the tables README.md's "Benchmark" section shows.
 
-    .venv/bin/python bench/median.py                    # the last three full runs
+    .venv/bin/python bench/median.py                    # each phase: its last three runs
     .venv/bin/python bench/median.py A.json B.json C.json
 
-A full run is a bench/results/<time>.json written by `bench/run.py` without --quick and --only.
+Each figure is the median of the last three bench/results/<time>.json files that measured its
+phase at full size (`bench/run.py` without --quick: all phases, or `--only` that phase), and
+with the phase's present method (see METHODS). Figures measured by the same runs share a table.
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ FIGURES = (
     ("avalanche.p99_s", "avalanche: p99 lateness of the escalations (s)", "{:.0f}"),
     ("avalanche.raw_p99_s", "avalanche: p99 lateness of the twins' timers (s)", "{:.0f}"),
     ("avalanche.ratio", "avalanche p99 / twins' p99", "{:.2f}"),
+    ("avalanche.warnings.p99_s", "avalanche: p99 lateness of the warnings (s)", "{:.0f}"),
+    ("avalanche.warnings.ratio", "the warnings' p99 / twins' p99", "{:.2f}"),
+    (
+        "avalanche.warnings_done_before_due",
+        "warnings all sent before the deadlines (1 = yes)",
+        "{:.0f}",
+    ),
     ("avalanche.escalated_once", "every case escalated exactly once (1 = yes)", "{:.0f}"),
     (
         "avalanche.alerts_max_per_level_department_minute",
@@ -44,15 +53,31 @@ FIGURES = (
 )
 
 
-def full_runs() -> list[Path]:
+# A key a run's results carry only since its phase is measured the present way. The http
+# phase: since it alternates caseflow and raw Temporal in slices (runs before measured raw
+# first, caseflow after). The avalanche: since its warnings come ahead of the deadlines (runs
+# before overlapped the two).
+METHODS = {"http": "raw_alongside", "avalanche": "avalanche.warnings_done_before_due"}
+
+
+def phase_of(key: str) -> str:
+    """The bench/run.py phase that measures a figure."""
+    return "http" if key.startswith("ratios.") else key.split(".")[0]
+
+
+def runs_measuring(phase: str) -> list[Path]:
+    """Full-size runs that measured `phase` the present way, oldest first."""
     runs = []
     for path in sorted(RESULTS.glob("2*.json")):
         try:
             body = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if not body.get("quick") and "goals" in body and "avalanche" in body.get("phases", ()):
-            runs.append(path)
+        if body.get("quick") or "goals" not in body or phase not in body.get("phases", ()):
+            continue
+        if phase in METHODS and flat(body, METHODS[phase]) is None:
+            continue
+        runs.append(path)
     return runs
 
 
@@ -64,12 +89,12 @@ def goal_of(key: str) -> tuple[str, float] | None:
     return None
 
 
-def table(runs: list[dict]) -> list[str]:
+def table(runs: list[dict], figures=FIGURES) -> list[str]:
     lines = [
         "| figure | " + " | ".join(f"run {i + 1}" for i in range(len(runs))) + " | median | goal |",
         "|---" * (len(runs) + 3) + "|",
     ]
-    for key, label, fmt in FIGURES:
+    for key, label, fmt in figures:
         values = [flat(r, key) for r in runs]
         numbers = [v for v in values if isinstance(v, int | float)]
         if not numbers:
@@ -87,28 +112,42 @@ def table(runs: list[dict]) -> list[str]:
     return lines
 
 
+def groups(paths: list[Path] | None) -> list[tuple[list[Path], list[tuple]]]:
+    """The figures by the runs that measured them: the given runs for all, else each phase's
+    last three."""
+    found: dict[tuple[Path, ...], list[tuple]] = {}
+    for figure in FIGURES:
+        runs = tuple(paths or runs_measuring(phase_of(figure[0]))[-3:])
+        if runs:
+            found.setdefault(runs, []).append(figure)
+    return [(list(runs), figures) for runs, figures in found.items()]
+
+
+def describe(path: Path, run: dict) -> str:
+    machine = run.get("machine", {})
+    steal = machine.get("steal_share") or {}
+    taken = ", ".join(f"{k} {v:.0%}" for k, v in steal.items() if v is not None)
+    return (
+        f"run: {path.name}, started {run.get('started_at', '?')}, "
+        f"{machine.get('cpus', '?')} CPUs, {machine.get('platform', '?')}"
+        + (f"; CPU taken by the host: {taken}" if taken else "")
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("runs", nargs="*", type=Path, help="result files (default: last three)")
+    parser.add_argument("runs", nargs="*", type=Path, help="result files (default: see above)")
     args = parser.parse_args()
-    paths = args.runs or full_runs()[-3:]
-    if not paths:
-        parser.error(f"no full run in {RESULTS}: run bench/run.py first")
-    runs = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+    found = groups(args.runs)
+    if not found:
+        parser.error(f"no full-size run in {RESULTS}: run bench/run.py first")
     out = sys.stdout
-    for path, run in zip(paths, runs, strict=True):
-        machine = run.get("machine", {})
-        steal = machine.get("steal_share") or {}
-        taken = ", ".join(f"{k} {v:.0%}" for k, v in steal.items() if v is not None)
-        out.write(
-            f"run: {path.name}, started {run.get('started_at', '?')}, "
-            f"{machine.get('cpus', '?')} CPUs, {machine.get('platform', '?')}"
-            + (f"; CPU taken by the host: {taken}" if taken else "")
-            + "\n"
-        )
-    out.write("\n" + "\n".join(table(runs)) + "\n")
+    for paths, figures in found:
+        runs = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+        out.write("\n".join(describe(p, r) for p, r in zip(paths, runs, strict=True)) + "\n\n")
+        out.write("\n".join(table(runs, figures)) + "\n\n")
 
 
 if __name__ == "__main__":

@@ -89,14 +89,17 @@ def _zone_for(opening: datetime) -> str:
     return "Etc/GMT" + (f"-{offset}" if offset > 0 else f"+{-offset}" if offset < 0 else "")
 
 
-def write_avalanche_policy(folder: Path, opening: datetime, window_minutes: float) -> datetime:
+def write_avalanche_policy(
+    folder: Path, opening: datetime, window_minutes: float, warn_minutes: float
+) -> tuple[datetime, datetime]:
     """Version 9990.4: business hours open at `opening` (a working day), a wechat complaint
-    is due `window_minutes` of working time later. Returns that shared deadline."""
+    is due `window_minutes` of working time later and warned `warn_minutes` after opening.
+    Returns the shared warning instant and the shared deadline."""
     zone = _zone_for(opening)
     local = opening.astimezone(ZoneInfo(zone)).replace(microsecond=0)
     text = _base_policy(AVALANCHE)
     text = _replace(text, 'timezone = "Asia/Shanghai"', f'timezone = "{zone}"')
-    text = _replace(text, "warn_ratio = 0.8", "warn_ratio = 0.5")
+    text = _replace(text, "warn_ratio = 0.8", f"warn_ratio = {warn_minutes / window_minutes:.6f}")
     text = _replace(text, 'start = "09:00"', f'start = "{local:%H:%M:%S}"')
     text = _replace(text, 'end = "18:00"', 'end = "23:59:59"')
     text = _replace(text, "extra_workdays = []", f"extra_workdays = [{local:%Y-%m-%d}]")
@@ -110,7 +113,8 @@ response = "{hours:.6f}wh"
 decision = "24h"
 """
     (folder / f"{AVALANCHE}.toml").write_text(text, encoding="utf-8")
-    return local.astimezone(UTC) + timedelta(minutes=window_minutes)
+    start = local.astimezone(UTC)
+    return start + timedelta(minutes=warn_minutes), start + timedelta(minutes=window_minutes)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from bench.median import full_runs, table
+from bench.median import FIGURES, groups, runs_measuring, table
 
 
 def run(intake: float, avalanche: float, events: int, rss: float) -> dict:
@@ -43,14 +43,38 @@ def test_a_missing_figure_in_one_run_is_a_dash_and_the_median_of_the_others():
     assert row(lines, "intake / raw start")[1:] == ["0.90", "—", "0.70", "0.80", "≥ 0.8: met"]
 
 
-def test_only_full_runs_count(tmp_path, monkeypatch):
+def write(folder, name: str, body) -> None:
+    (folder / name).write_text(body if isinstance(body, str) else json.dumps(body))
+
+
+def test_each_phase_counts_its_full_size_runs_measured_the_present_way(tmp_path, monkeypatch):
     import bench.median
 
     monkeypatch.setattr(bench.median, "RESULTS", tmp_path)
-    full = {"quick": False, "phases": ["raw", "avalanche"], "goals": {}}
-    (tmp_path / "20260101-000000.json").write_text(json.dumps(full))
-    (tmp_path / "20260101-000001.json").write_text(json.dumps({**full, "quick": True}))
-    (tmp_path / "20260101-000002.json").write_text(json.dumps({**full, "phases": ["raw"]}))
-    (tmp_path / "20260101-000003.json").write_text("{not json")
-    (tmp_path / "latest.json").write_text(json.dumps(full))
-    assert [p.name for p in full_runs()] == ["20260101-000000.json"]
+    present = {"raw_alongside": {}, "avalanche": {"warnings_done_before_due": 1}}
+    full = {"quick": False, "phases": ["raw", "http", "avalanche"], "goals": {}, **present}
+    write(tmp_path, "20260101-000000.json", full)
+    write(tmp_path, "20260101-000001.json", {**full, "quick": True})
+    write(tmp_path, "20260101-000002.json", {**full, "phases": ["avalanche"]})
+    write(tmp_path, "20260101-000003.json", "{not json")
+    write(tmp_path, "20260101-000004.json", {**full, "avalanche": {"ratio": 1.8}})
+    sequential = {k: v for k, v in full.items() if k != "raw_alongside"}
+    write(tmp_path, "20260101-000005.json", {**sequential, "phases": ["http"]})
+    write(tmp_path, "latest.json", full)
+    assert [p.name for p in runs_measuring("http")] == [
+        "20260101-000000.json",
+        "20260101-000004.json",
+    ]
+    # An --only run counts for its phase; a run measured the old way does not (for the http
+    # phase: without raw Temporal alongside; for the avalanche: warnings not ahead).
+    assert [p.name for p in runs_measuring("avalanche")] == [
+        "20260101-000000.json",
+        "20260101-000002.json",
+    ]
+    by_runs = {tuple(p.name for p in paths): figures for paths, figures in groups(None)}
+    assert {f[0] for f in by_runs[("20260101-000000.json", "20260101-000004.json")]} >= {
+        "ratios.intake_vs_raw_start"
+    }
+    assert {f[0] for f in by_runs[("20260101-000000.json", "20260101-000002.json")]} == {
+        key for key, _, _ in FIGURES if key.startswith("avalanche.")
+    }
