@@ -44,6 +44,10 @@ ALLOWED = {
     ("cases", "state"): set(VALUES),
     ("subscriptions", "phone"): {PHONE},
 }
+# Where they may also be, decoded like the read model and erased with it: the readable
+# history of a run that closed (caseflow/history/store.py), once the worker's archiver sweep
+# has stored it, which on a busy machine can be before this scan.
+MAY_ALSO = ("case_history_runs", "events")
 # Payloads Temporal may store in clear (JSON, or the empty value): search attributes (keywords,
 # numbers, times: never personal data), the SDK's own bookkeeping in markers (a local
 # activity's sequence, attempt and type; a patch's id) and the signed actor claim in a start's,
@@ -354,6 +358,7 @@ async def test_a_customers_name_and_phone_are_only_where_the_read_model_needs_th
                     )
                     if hits.scalar_one():
                         where.setdefault((table, column), set()).add(value)
+    where.pop(MAY_ALSO, None)
     assert where == ALLOWED, where
 
 
