@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.run import GOALS, flat  # noqa: E402
+from caseflow.settings import Settings  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # The figures of the README's table, in its order, with how each is shown.
@@ -60,6 +61,10 @@ FIGURES = (
 METHODS = {"http": "raw_alongside", "avalanche": "avalanche.warnings_done_before_due"}
 
 
+# The workers' sticky cache the runs compared here use: the default (older runs record none).
+DEFAULT_CACHE = Settings.model_fields["worker_cached_cases"].default
+
+
 def phase_of(key: str) -> str:
     """The bench/run.py phase that measures a figure."""
     return "http" if key.startswith("ratios.") else key.split(".")[0]
@@ -77,6 +82,8 @@ def runs_measuring(phase: str) -> list[Path]:
             continue
         if phase in METHODS and flat(body, METHODS[phase]) is None:
             continue
+        if flat(body, "machine.worker_cached_cases") not in (None, DEFAULT_CACHE):
+            continue  # an experiment with another worker configuration
         runs.append(path)
     return runs
 

@@ -96,6 +96,7 @@ from caseflow.domain import (  # noqa: E402
 from caseflow.intake import intake_record, plan_intake  # noqa: E402
 from caseflow.policy import PolicyBook  # noqa: E402
 from caseflow.search_attributes import initial_search_attributes  # noqa: E402
+from caseflow.settings import Settings  # noqa: E402
 
 PHASES = ("raw", "http", "history", "sustained", "list", "idle", "avalanche")
 SIZES = {
@@ -1097,6 +1098,13 @@ async def measure(s: Stack, args, phases: list[str], profiler: Profiler) -> dict
             "load_at_start": os.getloadavg(),
             "platform": platform.platform(),
             "python": platform.python_version(),
+            # Both workers' sticky cache (CASEFLOW_WORKER_CACHED_CASES): cases held in memory.
+            "worker_cached_cases": int(
+                os.environ.get(
+                    "CASEFLOW_WORKER_CACHED_CASES",
+                    Settings.model_fields["worker_cached_cases"].default,
+                )
+            ),
         },
     }
     async with httpx.AsyncClient(

@@ -60,13 +60,16 @@ def test_each_phase_counts_its_full_size_runs_measured_the_present_way(tmp_path,
     write(tmp_path, "20260101-000004.json", {**full, "avalanche": {"ratio": 1.8}})
     sequential = {k: v for k, v in full.items() if k != "raw_alongside"}
     write(tmp_path, "20260101-000005.json", {**sequential, "phases": ["http"]})
+    experiment = {**full, "machine": {"worker_cached_cases": 10_000}}
+    write(tmp_path, "20260101-000006.json", experiment)
     write(tmp_path, "latest.json", full)
     assert [p.name for p in runs_measuring("http")] == [
         "20260101-000000.json",
         "20260101-000004.json",
     ]
     # An --only run counts for its phase; a run measured the old way does not (for the http
-    # phase: without raw Temporal alongside; for the avalanche: warnings not ahead).
+    # phase: without raw Temporal alongside; for the avalanche: warnings not ahead), nor one
+    # with another worker configuration.
     assert [p.name for p in runs_measuring("avalanche")] == [
         "20260101-000000.json",
         "20260101-000002.json",
