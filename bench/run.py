@@ -1,7 +1,7 @@
 """caseflow's benchmark on the embedded stack: every figure as a ratio to raw Temporal measured
 in the same run, on the same dev server (except memory and history size).
 
-    .venv/bin/python bench/run.py              # the full run (about 40 minutes on 2 cores)
+    .venv/bin/python bench/run.py              # the full run (about an hour on 2 cores)
     .venv/bin/python bench/run.py --quick      # smaller numbers (about 8 minutes)
     .venv/bin/python bench/run.py --only sustained,avalanche --profile   # a few phases, profiled
 
