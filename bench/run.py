@@ -34,6 +34,8 @@ The keys a script checks (numbers only; see README.md, "Benchmark"):
   avalanche.ratio                 p99_s / raw_p99_s                                  goal <= 1.5
   avalanche.warnings.ratio        the warnings' own avalanche (a working minute after opening,
                                   over before the deadlines): p99 / the twins' p99
+  avalanche.warnings_done_before_due
+                                  1 when every warning was sent before the deadlines
   avalanche.escalated_once        1 when every case has exactly one escalation and one
                                   escalation alert row, else 0                       goal 1
   avalanche.alerts_max_per_level_department_minute
