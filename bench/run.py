@@ -317,6 +317,11 @@ def lateness(samples: list[tuple[float, int]], due: datetime, n: int) -> dict:
     return {"p50_s": late(0.5), "p99_s": late(0.99), "max_s": late(1.0)}
 
 
+def lateness_ratio(p99_s: float | None, raw_p99_s: float | None) -> float:
+    """caseflow's p99 lateness over the twins'; a side that never finished counts as infinite."""
+    return (p99_s or math.inf) / max(raw_p99_s or math.inf, 0.001)
+
+
 def host_cpu() -> list[int]:
     """The machine's CPU time counters (/proc/stat: user, nice, system, idle, iowait, irq,
     softirq, steal); empty where there is no /proc."""
@@ -970,9 +975,7 @@ async def avalanche_phase(s: Stack, args, results: dict, profiler: Profiler) -> 
     warned = await poll("warnings recorded", n, events("warning"), timeout=1800)
     out["warnings"] = lateness(warned, warn_at, n)
     # Their own avalanche, against the same twins: one wake of each case.
-    out["warnings"]["ratio"] = (out["warnings"]["p99_s"] or math.inf) / max(
-        out["raw_p99_s"] or math.inf, 0.001
-    )
+    out["warnings"]["ratio"] = lateness_ratio(out["warnings"]["p99_s"], out["raw_p99_s"])
     # 0: some warnings were still being sent when the deadlines fell due (the two overlapped).
     last_warning = reached(warned, n)
     out["warnings_done_before_due"] = int(
@@ -995,7 +998,7 @@ async def avalanche_phase(s: Stack, args, results: dict, profiler: Profiler) -> 
     late = lateness(escalated, due, n)
     late["cpu_ms_per_case"] = cpu_per_case(cpu0, s.cpu_seconds(), n)
     out.update(late)
-    out["ratio"] = (late["p99_s"] or math.inf) / max(out["raw_p99_s"] or math.inf, 0.001)
+    out["ratio"] = lateness_ratio(late["p99_s"], out["raw_p99_s"])
     say(
         f"  escalations: p99 lateness {late['p99_s'] or float('nan'):.1f} s "
         f"(max {late['max_s'] or float('nan'):.1f} s): {out['ratio']:.2f} x the twins; "
@@ -1101,12 +1104,7 @@ async def measure(s: Stack, args, phases: list[str], profiler: Profiler) -> dict
             "platform": platform.platform(),
             "python": platform.python_version(),
             # Both workers' sticky cache (CASEFLOW_WORKER_CACHED_CASES): cases held in memory.
-            "worker_cached_cases": int(
-                os.environ.get(
-                    "CASEFLOW_WORKER_CACHED_CASES",
-                    Settings.model_fields["worker_cached_cases"].default,
-                )
-            ),
+            "worker_cached_cases": Settings().worker_cached_cases,
         },
     }
     async with httpx.AsyncClient(
