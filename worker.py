@@ -14,8 +14,7 @@ import sys
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
-from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.cases import CaseActivities, Provisioning
 from activities.clock import ClockActivities
@@ -46,18 +45,16 @@ from workflows.schedules import ensure_schedules
 
 log = logging.getLogger("caseflow.worker")
 
-# The sandbox re-imports a workflow's non-passed-through modules for every case it opens (and
-# for every case it replays after the cache evicted it), and re-applies @workflow.defn to the
-# case type's class: introspection of every handler of the lifecycle. The workflow modules
-# (workflows/: the lifecycle parts and the case types) are pure (no I/O, time only from
-# workflow.now(), no module state), so they are passed through. Measured on the 2-core
-# machine (py-spy, bench/run.py --profile): re-importing workflows.complaint was 30 % of the
-# worker's CPU while it opened cases; before that, passing through the lifecycle alone took a
-# case from 30.4 to 17.8 ms of worker and client CPU. The replay tests run everything in the
-# full sandbox, whose checks catch a non-deterministic call in workflow code.
-WORKFLOW_RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
-)
+# Case workflows run without the SDK's sandbox in the worker. The sandbox's restrictions only
+# guard code it imports itself, and the worker passed every workflow module through (it
+# re-imported them for every case it opened or replayed: 30 % of the worker's CPU), so they
+# guarded nothing of caseflow's; what was left cost a sandbox `exec` for every payload of every
+# activation and completion, six passes each. Measured on the 2-core machine (a committed
+# history replayed as after an eviction, the encryption codec on): an escalated complaint took
+# 82 ms of CPU in the passed-through sandbox and 45 ms without it. The guard lives in the
+# tests instead: the workflow tests' workers and the replay tests run every workflow module in
+# the full sandbox (`tests/sandbox.py`), whose restrictions fail a non-deterministic call.
+WORKFLOW_RUNNER = UnsandboxedWorkflowRunner()
 
 
 def worker_options(settings: Settings) -> dict:

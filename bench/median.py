@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.run import GOALS, flat  # noqa: E402
 from caseflow.settings import Settings  # noqa: E402
+from worker import WORKFLOW_RUNNER  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # The figures of the README's table, in its order, with how each is shown.
@@ -65,6 +66,13 @@ METHODS = {"http": "raw_alongside", "avalanche": "avalanche.warnings_done_before
 DEFAULT_CACHE = Settings.model_fields["worker_cached_cases"].default
 
 
+# The phases whose figures depend on how the workers run a workflow count only runs whose
+# workers ran them as they do now. Runs before the worker left the SDK's sandbox (1 December
+# 2026, evening) record no runner: their caseflow and twins ran in it.
+RUNNER_PHASES = {"http", "sustained", "idle", "avalanche"}
+PRESENT_RUNNER = type(WORKFLOW_RUNNER).__name__
+
+
 def phase_of(key: str) -> str:
     """The bench/run.py phase that measures a figure."""
     return "http" if key.startswith("ratios.") else key.split(".")[0]
@@ -84,6 +92,8 @@ def runs_measuring(phase: str) -> list[Path]:
             continue
         if flat(body, "machine.worker_cached_cases") not in (None, DEFAULT_CACHE):
             continue  # an experiment with another worker configuration
+        if phase in RUNNER_PHASES and flat(body, "machine.workflow_runner") != PRESENT_RUNNER:
+            continue
         runs.append(path)
     return runs
 

@@ -99,6 +99,7 @@ from caseflow.intake import intake_record, plan_intake  # noqa: E402
 from caseflow.policy import PolicyBook  # noqa: E402
 from caseflow.search_attributes import initial_search_attributes  # noqa: E402
 from caseflow.settings import Settings  # noqa: E402
+from worker import WORKFLOW_RUNNER  # noqa: E402
 
 PHASES = ("raw", "http", "history", "sustained", "list", "idle", "avalanche")
 SIZES = {
@@ -1105,6 +1106,8 @@ async def measure(s: Stack, args, phases: list[str], profiler: Profiler) -> dict
             "python": platform.python_version(),
             # Both workers' sticky cache (CASEFLOW_WORKER_CACHED_CASES): cases held in memory.
             "worker_cached_cases": Settings().worker_cached_cases,
+            # Both workers' workflow runner (bench/median.py compares runs with the same).
+            "workflow_runner": type(WORKFLOW_RUNNER).__name__,
         },
     }
     async with httpx.AsyncClient(

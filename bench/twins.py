@@ -114,7 +114,6 @@ async def run_twin_worker(address: str, database_url: str, task_queue: str) -> N
     global _engine
     from temporalio.client import Client
     from temporalio.worker import Worker
-    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
     from caseflow.db import make_engine
     from caseflow.settings import get_settings
@@ -128,10 +127,7 @@ async def run_twin_worker(address: str, database_url: str, task_queue: str) -> N
         task_queue=task_queue,
         workflows=[Trivial, Twin],
         activities=[write_row],
-        # caseflow's runner, with the twins' module passed through as caseflow's workflows are
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=WORKFLOW_RUNNER.restrictions.with_passthrough_modules("bench.twins")
-        ),
+        workflow_runner=WORKFLOW_RUNNER,  # caseflow's: no sandbox
         **worker_options(get_settings()),
     )
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from bench.median import FIGURES, groups, runs_measuring, table
+from bench.median import FIGURES, PRESENT_RUNNER, groups, runs_measuring, table
 
 
 def run(intake: float, avalanche: float, events: int, rss: float) -> dict:
@@ -51,8 +51,12 @@ def test_each_phase_counts_its_full_size_runs_measured_the_present_way(tmp_path,
     import bench.median
 
     monkeypatch.setattr(bench.median, "RESULTS", tmp_path)
-    present = {"raw_alongside": {}, "avalanche": {"warnings_done_before_due": 1}}
-    full = {"quick": False, "phases": ["raw", "http", "avalanche"], "goals": {}, **present}
+    present = {
+        "raw_alongside": {},
+        "avalanche": {"warnings_done_before_due": 1},
+        "machine": {"workflow_runner": PRESENT_RUNNER},
+    }
+    full = {"quick": False, "phases": ["raw", "http", "avalanche", "list"], "goals": {}, **present}
     write(tmp_path, "20260101-000000.json", full)
     write(tmp_path, "20260101-000001.json", {**full, "quick": True})
     write(tmp_path, "20260101-000002.json", {**full, "phases": ["avalanche"]})
@@ -60,8 +64,10 @@ def test_each_phase_counts_its_full_size_runs_measured_the_present_way(tmp_path,
     write(tmp_path, "20260101-000004.json", {**full, "avalanche": {"ratio": 1.8}})
     sequential = {k: v for k, v in full.items() if k != "raw_alongside"}
     write(tmp_path, "20260101-000005.json", {**sequential, "phases": ["http"]})
-    experiment = {**full, "machine": {"worker_cached_cases": 10_000}}
+    experiment = {**full, "machine": {"worker_cached_cases": 10_000, **full["machine"]}}
     write(tmp_path, "20260101-000006.json", experiment)
+    sandboxed = {**full, "machine": {}}  # before the worker left the sandbox
+    write(tmp_path, "20260101-000007.json", sandboxed)
     write(tmp_path, "latest.json", full)
     assert [p.name for p in runs_measuring("http")] == [
         "20260101-000000.json",
@@ -69,10 +75,16 @@ def test_each_phase_counts_its_full_size_runs_measured_the_present_way(tmp_path,
     ]
     # An --only run counts for its phase; a run measured the old way does not (for the http
     # phase: without raw Temporal alongside; for the avalanche: warnings not ahead), nor one
-    # with another worker configuration.
+    # with another worker configuration, nor one whose workers ran another workflow runner
+    # (unless the phase does not run workflows).
     assert [p.name for p in runs_measuring("avalanche")] == [
         "20260101-000000.json",
         "20260101-000002.json",
+    ]
+    assert [p.name for p in runs_measuring("list")] == [
+        "20260101-000000.json",
+        "20260101-000004.json",
+        "20260101-000007.json",
     ]
     by_runs = {tuple(p.name for p in paths): figures for paths, figures in groups(None)}
     assert {f[0] for f in by_runs[("20260101-000000.json", "20260101-000004.json")]} >= {

@@ -30,6 +30,7 @@ from caseflow.domain import (
     WindowState,
 )
 from tests.conftest import fetch_events, fetch_notifications
+from tests.sandbox import CHECKING_RUNNER
 from tests.workflows.conftest import (
     AGENT_CS,
     AGENT_PRODUCT,
@@ -210,7 +211,14 @@ async def test_three_working_days_skip_the_next_holiday(env, db_engine, tmp_path
     write_policy(tmp_path, "9001.1", {"extra_holidays = []": f"extra_holidays = [{listed}]"})
     book = book_with(tmp_path, "9001.1")
     task_queue = f"tq-{uuid.uuid4().hex[:8]}"
-    async with build_worker(env.client, db_engine, task_queue, book, time_skipping_server=True):
+    async with build_worker(
+        env.client,
+        db_engine,
+        task_queue,
+        book,
+        time_skipping_server=True,
+        workflow_runner=CHECKING_RUNNER,
+    ):
         from tests.workflows.conftest import Harness
 
         local = Harness(env, db_engine, task_queue)

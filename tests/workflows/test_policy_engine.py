@@ -28,6 +28,7 @@ from caseflow.domain import (
 )
 from caseflow.policy import PolicyBook
 from caseflow.temporal import DATA_CONVERTER
+from tests.sandbox import CHECKING_RUNNER
 from tests.workflows.conftest import (
     AGENT_CS,
     HOTLINE,
@@ -326,7 +327,13 @@ async def test_a_running_case_keeps_its_version_when_a_new_one_is_published(
     # No sticky cache: the case's next task must reach whichever worker runs then (a deploy).
     book_a = PolicyBook.load(tmp_path, active=version_a)
     async with build_worker(
-        env.client, db_engine, queue, book_a, max_cached_workflows=0, time_skipping_server=True
+        env.client,
+        db_engine,
+        queue,
+        book_a,
+        max_cached_workflows=0,
+        time_skipping_server=True,
+        workflow_runner=CHECKING_RUNNER,
     ):
         old = Harness(env, db_engine, queue)
         handle, state = await old.start(severity=Severity.GENERAL)
@@ -349,7 +356,14 @@ async def test_a_running_case_keeps_its_version_when_a_new_one_is_published(
     new = Harness(env, db_engine, queue)
     new.handles.append(handle)
     try:
-        async with build_worker(env.client, db_engine, queue, book_b, time_skipping_server=True):
+        async with build_worker(
+            env.client,
+            db_engine,
+            queue,
+            book_b,
+            time_skipping_server=True,
+            workflow_runner=CHECKING_RUNNER,
+        ):
             _, fresh = await new.start(severity=Severity.GENERAL)
             assert fresh.policy_version == version_b
             assert fresh.windows["response"].due_at == fresh.opened_at + 6 * H
