@@ -49,11 +49,12 @@ log = logging.getLogger("caseflow.worker")
 # guard code it imports itself, and the worker passed every workflow module through (it
 # re-imported them for every case it opened or replayed: 30 % of the worker's CPU), so they
 # guarded nothing of caseflow's; what was left cost a sandbox `exec` for every payload of every
-# activation and completion, six passes each. Measured on the 2-core machine (a committed
-# history replayed as after an eviction, the encryption codec on): an escalated complaint took
-# 82 ms of CPU in the passed-through sandbox and 45 ms without it. The guard lives in the
-# tests instead: the workflow tests' workers and the replay tests run every workflow module in
-# the full sandbox (`tests/sandbox.py`), whose restrictions fail a non-deterministic call.
+# activation and completion, on each of the SDK's three passes over them. Measured on the
+# 2-core machine (a committed history replayed as after an eviction, the encryption codec on):
+# an escalated complaint took 82 ms of CPU in the passed-through sandbox and 45 ms without it.
+# The guard lives in the tests instead: the workflow tests' workers and the replay tests run
+# every workflow module in the full sandbox (`tests/sandbox.py`), whose restrictions fail a
+# non-deterministic call.
 WORKFLOW_RUNNER = UnsandboxedWorkflowRunner()
 
 

@@ -83,8 +83,7 @@ from caseflow.seed import seed_demo  # noqa: E402
 from caseflow.settings import get_settings  # noqa: E402
 from caseflow.temporal import DATA_CONVERTER  # noqa: E402
 from tests.keys import TEST_CLAIM_KEYS  # noqa: E402
-from tests.sandbox import CHECKING_RUNNER  # noqa: E402
-from worker import build_worker  # noqa: E402
+from tests.sandbox import checked_worker  # noqa: E402
 from workflows.appeal import AppealWorkflow  # noqa: E402
 from workflows.complaint import ComplaintWorkflow  # noqa: E402
 from workflows.fault import FaultWorkflow  # noqa: E402
@@ -529,13 +528,7 @@ async def main(argv: list[str] | None = None) -> None:
                     data_converter=DATA_CONVERTER,
                     interceptors=[SignClaims(keys)],
                 ) as env,
-                build_worker(
-                    env.client,
-                    engine,
-                    task_queue,
-                    time_skipping_server=True,
-                    workflow_runner=CHECKING_RUNNER,
-                ),
+                checked_worker(env.client, engine, task_queue),
             ):
                 written = await write_histories(env, task_queue, args.out, args.scenarios)
             await engine.dispose()

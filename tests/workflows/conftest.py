@@ -38,8 +38,7 @@ from caseflow.settings import get_settings
 from caseflow.temporal import DATA_CONVERTER
 from tests.conftest import fetch_events, fetch_notifications
 from tests.factories import case_input
-from tests.sandbox import CHECKING_RUNNER
-from worker import build_worker
+from tests.sandbox import checked_worker
 from workflows.registry import WORKFLOWS
 
 HOTLINE = Actor("channel.hotline", Role.CHANNEL, "hotline")
@@ -104,13 +103,7 @@ class Harness:
 async def harness(env, db_engine):
     task_queue = f"tq-{uuid.uuid4().hex[:8]}"
     harness = Harness(env, db_engine, task_queue)
-    async with build_worker(
-        env.client,
-        db_engine,
-        task_queue,
-        time_skipping_server=True,
-        workflow_runner=CHECKING_RUNNER,
-    ):
+    async with checked_worker(env.client, db_engine, task_queue):
         yield harness
         await harness.terminate_open()
 
@@ -130,14 +123,7 @@ async def policy_harness(env, engine, book: PolicyBook) -> AsyncIterator[Harness
     """A worker of its own (own task queue) with `book` as its policy; its cases end with it."""
     task_queue = f"tq-{uuid.uuid4().hex[:8]}"
     harness = Harness(env, engine, task_queue)
-    async with build_worker(
-        env.client,
-        engine,
-        task_queue,
-        book,
-        time_skipping_server=True,
-        workflow_runner=CHECKING_RUNNER,
-    ):
+    async with checked_worker(env.client, engine, task_queue, book):
         try:
             yield harness
         finally:

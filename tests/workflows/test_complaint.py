@@ -4,7 +4,6 @@ dispute, and the validators that refuse actions which do not fit."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,7 +29,6 @@ from caseflow.domain import (
     WindowState,
 )
 from tests.conftest import fetch_events, fetch_notifications
-from tests.sandbox import CHECKING_RUNNER
 from tests.workflows.conftest import (
     AGENT_CS,
     AGENT_PRODUCT,
@@ -38,9 +36,9 @@ from tests.workflows.conftest import (
     SUPERVISOR,
     book_with,
     close_to,
+    policy_harness,
     write_policy,
 )
-from worker import build_worker
 from workflows.complaint import ComplaintWorkflow as WF
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -210,18 +208,7 @@ async def test_three_working_days_skip_the_next_holiday(env, db_engine, tmp_path
     listed = ", ".join(f"{d.isoformat()}" for d in holidays)
     write_policy(tmp_path, "9001.1", {"extra_holidays = []": f"extra_holidays = [{listed}]"})
     book = book_with(tmp_path, "9001.1")
-    task_queue = f"tq-{uuid.uuid4().hex[:8]}"
-    async with build_worker(
-        env.client,
-        db_engine,
-        task_queue,
-        book,
-        time_skipping_server=True,
-        workflow_runner=CHECKING_RUNNER,
-    ):
-        from tests.workflows.conftest import Harness
-
-        local = Harness(env, db_engine, task_queue)
+    async with policy_harness(env, db_engine, book) as local:
         handle, state = await local.start(severity=Severity.GENERAL)
         state = await handle.execute_update(WF.accept, AcceptAction(AGENT_CS))
         handling = state.windows["handling"]
@@ -231,7 +218,6 @@ async def test_three_working_days_skip_the_next_holiday(env, db_engine, tmp_path
         assert handling.due_at.astimezone(SHANGHAI).date() > holidays[-1]
         without = _add_working_days(handling.opened_at, 3, set())
         assert handling.due_at > without  # the holidays pushed it out
-        await local.terminate_open()
 
 
 async def test_dispute_reopens_handling_with_a_fresh_window(harness):

@@ -28,7 +28,7 @@ from caseflow.domain import (
 )
 from caseflow.policy import PolicyBook
 from caseflow.temporal import DATA_CONVERTER
-from tests.sandbox import CHECKING_RUNNER
+from tests.sandbox import checked_worker
 from tests.workflows.conftest import (
     AGENT_CS,
     HOTLINE,
@@ -42,7 +42,7 @@ from tests.workflows.conftest import (
     write_policy,
 )
 from tests.workflows.test_inquiry import THURSDAY, next_plain_weekday
-from worker import build_worker, claim_checks
+from worker import claim_checks
 from workflows.complaint import ComplaintWorkflow as WF
 from workflows.inquiry import InquiryWorkflow
 from workflows.unsubscribe import UnsubscribeWorkflow
@@ -326,15 +326,7 @@ async def test_a_running_case_keeps_its_version_when_a_new_one_is_published(
     queue = f"tq-{uuid.uuid4().hex[:8]}"
     # No sticky cache: the case's next task must reach whichever worker runs then (a deploy).
     book_a = PolicyBook.load(tmp_path, active=version_a)
-    async with build_worker(
-        env.client,
-        db_engine,
-        queue,
-        book_a,
-        max_cached_workflows=0,
-        time_skipping_server=True,
-        workflow_runner=CHECKING_RUNNER,
-    ):
+    async with checked_worker(env.client, db_engine, queue, book_a, max_cached_workflows=0):
         old = Harness(env, db_engine, queue)
         handle, state = await old.start(severity=Severity.GENERAL)
         assert state.policy_version == version_a
@@ -356,14 +348,7 @@ async def test_a_running_case_keeps_its_version_when_a_new_one_is_published(
     new = Harness(env, db_engine, queue)
     new.handles.append(handle)
     try:
-        async with build_worker(
-            env.client,
-            db_engine,
-            queue,
-            book_b,
-            time_skipping_server=True,
-            workflow_runner=CHECKING_RUNNER,
-        ):
+        async with checked_worker(env.client, db_engine, queue, book_b):
             _, fresh = await new.start(severity=Severity.GENERAL)
             assert fresh.policy_version == version_b
             assert fresh.windows["response"].due_at == fresh.opened_at + 6 * H
