@@ -58,8 +58,13 @@ FIGURES = (
 # A key a run's results carry only since its phase is measured the present way. The http
 # phase: since it alternates caseflow and raw Temporal in slices (runs before measured raw
 # first, caseflow after). The avalanche: since its warnings come ahead of the deadlines (runs
-# before overlapped the two).
-METHODS = {"http": "raw_alongside", "avalanche": "avalanche.warnings_done_before_due"}
+# before overlapped the two). The history: since cases are born with their patches
+# (caseflow.patches; the history of a case filed before had a marker and an upsert per patch).
+METHODS = {
+    "http": "raw_alongside",
+    "avalanche": "avalanche.warnings_done_before_due",
+    "history": "history.born_with_patches",
+}
 
 
 # The workers' sticky cache the runs compared here use: the default (older runs record none).

@@ -96,6 +96,7 @@ from caseflow.domain import (  # noqa: E402
     Severity,
 )
 from caseflow.intake import intake_record, plan_intake  # noqa: E402
+from caseflow.patches import born_with  # noqa: E402
 from caseflow.policy import PolicyBook  # noqa: E402
 from caseflow.search_attributes import initial_search_attributes  # noqa: E402
 from caseflow.settings import Settings  # noqa: E402
@@ -362,6 +363,7 @@ def case_input(
         severity=Severity.GENERAL,
         policy_version=version,
         opened_at=datetime.now(UTC),
+        patches=born_with(),
     )
     inp.intake = plan_intake(book, inp, inp.opened_at)
     record = intake_record(inp, inp.opened_at, inp.intake)
@@ -576,6 +578,8 @@ async def history_phase(s: Stack, args, results: dict, http: httpx.AsyncClient) 
     by_type = {EventType.Name(k).removeprefix("EVENT_TYPE_"): v for k, v in worst.items()}
     results["history"] = {
         "events_happy_complaint": max(events),
+        # The API files cases born with these patches (caseflow.patches): no marker for them.
+        "born_with_patches": len(born_with()),
         "runs": events,
         "by_type": dict(sorted(by_type.items(), key=lambda kv: -kv[1])),
         "local_activity_markers": by_type.get("MARKER_RECORDED", 0),

@@ -8,8 +8,9 @@ The worker refuses, before anything enters the history:
 - a signal between cases without one: dropped, with a warning.
 
 Cases started before claims existed replay unchanged: the start and signal checks run behind
-`workflow.patched(PATCH)` (an old run has no marker, so its recorded signals are not judged
-again), and update validators never run on replay.
+the signed-claims patch (caseflow.patches: an old run has no marker, so its recorded signals
+are not judged again; a new case is born with the patch and needs none), and update
+validators never run on replay.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ from temporalio.worker import (
 )
 
 from caseflow.claims import HEADER, MAX_SKEW, Call, Claim, ClaimError, ClaimKeys, sign, verify
+from caseflow.patches import SIGNED_CLAIMS, applied
 
-PATCH = "signed-claims"
 FORBIDDEN = "Forbidden"  # the ApplicationError type the API maps to 403
 _JSON = {"encoding": b"json/plain"}
 
@@ -138,6 +139,8 @@ class _CheckingInbound(WorkflowInboundInterceptor):
     _cases: frozenset[str]
     _max_age: timedelta | None
     _signals: bool
+    # The patches the case's input lists (None until its start is seen, or when it lists none).
+    _born_with: list[str] | None = None
 
     def init(self, outbound: WorkflowOutboundInterceptor) -> None:
         super().init(_SigningWorkflow(outbound, self._keys))
@@ -146,9 +149,15 @@ class _CheckingInbound(WorkflowInboundInterceptor):
         # Schedules start the maintenance workflows, unsigned; they act for nobody.
         return workflow.info().workflow_type in self._cases
 
+    def _checks_claims(self) -> bool:
+        return applied(self._born_with, SIGNED_CLAIMS)
+
     async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
         info = workflow.info()
-        if self._is_case() and workflow.patched(PATCH):
+        if self._is_case():
+            # A case's input (CaseInput) lists the patches it was born with.
+            self._born_with = getattr(input.args[0], "patches", None) if input.args else None
+        if self._is_case() and self._checks_claims():
             call = Call("start", info.workflow_id, info.workflow_type, tuple(input.args))
             try:
                 verify(self._keys, _claim_of(input.headers), call)
@@ -179,7 +188,7 @@ class _CheckingInbound(WorkflowInboundInterceptor):
         super().handle_update_validator(input)
 
     async def handle_signal(self, input: HandleSignalInput) -> None:
-        if self._signals and self._is_case() and workflow.patched(PATCH):
+        if self._signals and self._is_case() and self._checks_claims():
             call = Call("signal", workflow.info().workflow_id, input.signal, tuple(input.args))
             try:
                 verify(self._keys, _claim_of(input.headers), call)

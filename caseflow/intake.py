@@ -43,6 +43,7 @@ from caseflow.domain import (
     WindowState,
 )
 from caseflow.domain.case_types import spec
+from caseflow.patches import born_with
 
 if TYPE_CHECKING:
     from caseflow.policy import PolicyBook
@@ -251,4 +252,5 @@ def revived_input(
         search_attributes=search_attributes,
         limits=limits,
         carried=Carried(state=carried, policy=policy, revived=revival),
+        patches=born_with(),
     )

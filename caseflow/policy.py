@@ -31,7 +31,7 @@ from caseflow.domain import (
     WindowName,
 )
 from caseflow.domain.case_types import CASE_TYPES
-from caseflow.worktime import WorkCalendar, parse_duration
+from caseflow.worktime import CALENDAR_TIME, CalendarTime, Unit, WorkCalendar, parse_duration
 
 PACKAGED_DIR = Path(__file__).parent / "policies"
 WINDOW_FIELDS = tuple(w.value for w in WindowName)
@@ -377,26 +377,38 @@ class PolicyBook:
         return self.get(req.version).resolve(req)
 
     def plan(self, req: PlanRequest) -> PlanResult:
-        """Deadline = now + (target - time already used), measured in the target's own unit."""
-        calendar = self.get(req.policy_version).calendar_model
-        target = parse_duration(req.target)
-        used = calendar.used(((s.start, s.end or req.now) for s in req.used_segments), target.unit)
-        remaining = max(target.amount - used, timedelta(0))
-        due_at = calendar.add(req.now, type(target)(remaining, target.unit))
-        warn_point = target.scaled(req.warn_ratio)
-        warn_left = warn_point.amount - used
-        # A warning point already behind us fires at once (e.g. after a reclassification).
-        warn_at = (
-            calendar.add(req.now, type(target)(warn_left, target.unit))
-            if warn_left > timedelta(0)
-            else req.now
-        )
-        return PlanResult(
-            due_at=due_at.astimezone(UTC),
-            warn_at=warn_at.astimezone(UTC),
-            used_seconds=used.total_seconds(),
-            target_seconds=target.amount.total_seconds(),
-        )
+        return plan_deadline(self.get(req.policy_version).calendar_model, req)
+
+
+def plan_deadline(calendar: CalendarTime, req: PlanRequest) -> PlanResult:
+    """Deadline = now + (target - time already used), measured in the target's own unit."""
+    target = parse_duration(req.target)
+    used = calendar.used(((s.start, s.end or req.now) for s in req.used_segments), target.unit)
+    remaining = max(target.amount - used, timedelta(0))
+    due_at = calendar.add(req.now, type(target)(remaining, target.unit))
+    warn_point = target.scaled(req.warn_ratio)
+    warn_left = warn_point.amount - used
+    # A warning point already behind us fires at once (e.g. after a reclassification).
+    warn_at = (
+        calendar.add(req.now, type(target)(warn_left, target.unit))
+        if warn_left > timedelta(0)
+        else req.now
+    )
+    return PlanResult(
+        due_at=due_at.astimezone(UTC),
+        warn_at=warn_at.astimezone(UTC),
+        used_seconds=used.total_seconds(),
+        target_seconds=target.amount.total_seconds(),
+    )
+
+
+def plan_in_calendar_time(req: PlanRequest) -> PlanResult | None:
+    """The plan of a target counted in calendar time ("24h", "30m"), exactly as the planner
+    activity would make it; None for working time, which needs the calendar. It reads nothing
+    but the request (no policy file, no calendar data), so workflow code may run it."""
+    if parse_duration(req.target).unit is not Unit.CALENDAR:
+        return None
+    return plan_deadline(CALENDAR_TIME, req)
 
 
 _book: PolicyBook | None = None

@@ -9,8 +9,10 @@ Working dates follow the Chinese statutory calendar (`chinese_calendar`: holiday
 working days), overridden by the policy's extra dates; for years the package does not know yet
 the calendar falls back to Monday-Friday and logs it once.
 
-Workflows never call this module directly: activities do, so replay reads their results
-from history instead of depending on calendar data.
+Workflows never consult a calendar: activities do, so replay reads their results from history
+instead of depending on calendar data. The one exception is `CALENDAR_TIME`, which reads no
+calendar data at all (a calendar-time deadline is a sum of instants): workflow code may plan
+with it (caseflow.policy.plan_in_calendar_time).
 """
 
 from __future__ import annotations
@@ -73,8 +75,33 @@ def parse_duration(text: str) -> Duration:
     return Duration(amount, unit)
 
 
+class CalendarTime:
+    """Arithmetic in calendar time only, where every second counts: no zone, no working dates,
+    no business hours are read, so the result depends on nothing but its arguments."""
+
+    def add(self, start: datetime, duration: Duration) -> datetime:
+        _require_aware(start)
+        if duration.unit is not Unit.CALENDAR:
+            raise ValueError(f"{duration.unit.value} needs a working calendar")
+        return start + duration.amount
+
+    def elapsed(self, start: datetime, end: datetime, unit: Unit) -> timedelta:
+        _require_aware(start)
+        _require_aware(end)
+        if unit is not Unit.CALENDAR:
+            raise ValueError(f"{unit.value} needs a working calendar")
+        return max(end - start, timedelta(0))
+
+    def used(self, segments: Iterable[tuple[datetime, datetime]], unit: Unit) -> timedelta:
+        """Total time of the unit's kind across several (start, end) clock segments."""
+        return sum((self.elapsed(a, b, unit) for a, b in segments), timedelta(0))
+
+
+CALENDAR_TIME = CalendarTime()
+
+
 @dataclass
-class WorkCalendar:
+class WorkCalendar(CalendarTime):
     timezone: str  # the policy's zone: working dates and business hours are local to it
     business_start: time = time(9, 0)
     business_end: time = time(18, 0)
@@ -134,9 +161,9 @@ class WorkCalendar:
     # ------------------------------------------------------------ arithmetic
     def add(self, start: datetime, duration: Duration) -> datetime:
         """The instant at which `duration` of its kind of time has passed since `start`."""
-        _require_aware(start)
         if duration.unit is Unit.CALENDAR:
-            return start + duration.amount
+            return super().add(start, duration)
+        _require_aware(start)
         remaining = duration.amount
         if remaining <= timedelta(0):
             return start
@@ -149,22 +176,18 @@ class WorkCalendar:
 
     def elapsed(self, start: datetime, end: datetime, unit: Unit) -> timedelta:
         """How much time of the unit's kind lies between `start` and `end` (0 if end <= start)."""
+        if unit is Unit.CALENDAR:
+            return super().elapsed(start, end, unit)
         _require_aware(start)
         _require_aware(end)
         if end <= start:
             return timedelta(0)
-        if unit is Unit.CALENDAR:
-            return end - start
         total = timedelta(0)
         for lo, hi in self.intervals(unit, start):
             if lo >= end:
                 break
             total += min(hi, end) - lo
         return total
-
-    def used(self, segments: Iterable[tuple[datetime, datetime]], unit: Unit) -> timedelta:
-        """Total time of the unit's kind across several (start, end) clock segments."""
-        return sum((self.elapsed(a, b, unit) for a, b in segments), timedelta(0))
 
     def next_working_instant(self, at: datetime, unit: Unit = Unit.WORKING_HOURS) -> datetime:
         """`at` itself if it lies in working time, else the start of the next working period."""

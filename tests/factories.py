@@ -51,6 +51,7 @@ def case_input(
     received_at: datetime | None = None,
     created_by: Actor | None = None,
     appeal_of: str | None = None,
+    patches: list[str] | None = None,
 ) -> CaseInput:
     """A case as its intake channel would file it (staff file outages)."""
     internal = case_type == CaseType.OUTAGE
@@ -85,4 +86,5 @@ def case_input(
         opened_at=opened_at,
         received_at=received_at,
         links={"appeal_of": appeal_of} if appeal_of else {},
+        patches=patches,
     )

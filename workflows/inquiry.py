@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         WindowName,
         summaries,
     )
+    from caseflow.patches import born_with
 
 from workflows.complaint import ComplaintWorkflow
 from workflows.lifecycle.actions import action
@@ -140,6 +141,7 @@ class InquiryWorkflow(CustomerInfoSteps, ReclassifySteps, ResolutionSteps, Callb
                 search_attributes=self.inp.search_attributes,
                 limits=self.inp.limits,
                 links={"converted_from": self.state.case_id},
+                patches=born_with(),
             ),
             id=complaint_id,
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,

@@ -81,6 +81,7 @@ from caseflow.domain.case_types import CASE_TYPES, CaseTypeSpec
 from caseflow.domain.deadlines import next_deadline
 from caseflow.history.readable import Kind
 from caseflow.intake import intake_record, plan_intake
+from caseflow.patches import born_with
 from caseflow.pii import record_access
 from caseflow.policy import PolicyError
 from caseflow.readmodel.customers import earlier_complaint
@@ -338,6 +339,7 @@ def case_input(body: CaseCreate, case_id: str, user: User, settings) -> CaseInpu
         received_at=body.received_at.astimezone(UTC) if body.received_at else None,
         limits=settings.history_limits(),
         opened_at=datetime.now(UTC),
+        patches=born_with(),
     )
 
 

@@ -85,6 +85,10 @@ class CaseInput:
     intake: IntakePlan | None = None
     # Set by the case itself when it continues as new.
     carried: Carried | None = None
+    # The workflow patches the code that starts this run already has (caseflow.patches): the
+    # run takes their paths without a marker each. None: ask `workflow.patched`, as every run
+    # started before this field did.
+    patches: list[str] | None = None
 
 
 # ---------------------------------------------------------------- between cases

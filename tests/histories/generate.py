@@ -78,6 +78,7 @@ from caseflow.domain import (  # noqa: E402
     WindowName,
 )
 from caseflow.intake import plan_intake, policy_request, revived_input  # noqa: E402
+from caseflow.patches import born_with  # noqa: E402
 from caseflow.policy import get_policy_book  # noqa: E402
 from caseflow.seed import seed_demo  # noqa: E402
 from caseflow.settings import get_settings  # noqa: E402
@@ -235,6 +236,43 @@ async def complaint_filed_by_api(env, task_queue: str = QUEUE, suffix: str = "")
     return h
 
 
+async def _filed_on_2026_3_as_the_api_files_it(env, case_id: str, **kw) -> CaseInput:
+    """A general service complaint on 2026.3, opened now with its intake planned (the API's
+    path: no policy or clock activity in the workflow)."""
+    filed_at = (await env.get_current_time()).astimezone(UTC)
+    inp = case_input(
+        case_id,
+        CaseType.COMPLAINT,
+        category=Category.SERVICE,
+        severity=Severity.GENERAL,
+        policy_version="2026.3",
+        **kw,
+    )
+    inp.opened_at = filed_at
+    inp.intake = plan_intake(get_policy_book(), inp, filed_at)
+    return inp
+
+
+async def _resolved_to_its_archive(h, wf) -> None:
+    await h.execute_update(wf.resolve, ResolveAction(CS, "refund 30", "billing check"))
+    await h.execute_update(wf.feedback, FeedbackAction(CS, "refunded"))
+    await h.execute_update(wf.callback, CallbackAction(CS, Satisfaction.SATISFIED))
+    await _finished(h)
+
+
+async def complaint_born_patched(env, task_queue: str = QUEUE, suffix: str = ""):
+    """2026.3, filed as the API files it since caseflow.patches: born with today's patches (no
+    patch marker in the history) and its plan; accepted, a note, resolved, fed back, called
+    back. The feedback and follow-up windows count calendar time: planned without an activity."""
+    wf, case_id = ComplaintWorkflow, f"CMP-HIST-BORN{suffix}"
+    inp = await _filed_on_2026_3_as_the_api_files_it(env, case_id, patches=born_with())
+    h = await _start(env, wf, case_id, task_queue, inp)
+    await h.execute_update(wf.accept, AcceptAction(CS))
+    await h.execute_update(wf.note, NoteAction(CS, "called the customer"))
+    await _resolved_to_its_archive(h, wf)
+    return h
+
+
 async def fault_restored_by_outage(env, task_queue: str = QUEUE, suffix: str = ""):
     """An outage with a fault linked at intake: the outage's restoration restores the fault
     (signals both ways), the customer confirms, the callback archives it."""
@@ -357,25 +395,13 @@ async def complaint_kept_timer(env, task_queue: str = QUEUE, suffix: str = ""):
     next instant stays: the timer is kept), a day passes (what falls due fires on the kept
     timer), then resolved, fed back and called back; the last timer is left running."""
     wf, case_id = ComplaintWorkflow, f"CMP-HIST-KEPT{suffix}"
-    filed_at = (await env.get_current_time()).astimezone(UTC)
-    inp = case_input(
-        case_id,
-        CaseType.COMPLAINT,
-        category=Category.SERVICE,
-        severity=Severity.GENERAL,
-        policy_version="2026.3",
-    )
-    inp.opened_at = filed_at
-    inp.intake = plan_intake(get_policy_book(), inp, filed_at)
+    inp = await _filed_on_2026_3_as_the_api_files_it(env, case_id)
     h = await _start(env, wf, case_id, task_queue, inp)
     await h.execute_update(wf.accept, AcceptAction(CS))
     await h.execute_update(wf.note, NoteAction(CS, "called the customer"))
     await env.sleep(timedelta(hours=26))
     await h.execute_update(wf.note, NoteAction(CS, "called again"))
-    await h.execute_update(wf.resolve, ResolveAction(CS, "refund 30", "billing check"))
-    await h.execute_update(wf.feedback, FeedbackAction(CS, "refunded"))
-    await h.execute_update(wf.callback, CallbackAction(CS, Satisfaction.SATISFIED))
-    await _finished(h)
+    await _resolved_to_its_archive(h, wf)
     return h
 
 
@@ -475,6 +501,7 @@ SCENARIOS: dict[str, Scenario] = {
         appeal_answered,
         complaint_kept_timer,
         complaint_revived,
+        complaint_born_patched,
     )
 }
 

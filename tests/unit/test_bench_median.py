@@ -56,7 +56,9 @@ def test_each_phase_counts_its_full_size_runs_measured_the_present_way(tmp_path,
         "avalanche": {"warnings_done_before_due": 1},
         "machine": {"workflow_runner": PRESENT_RUNNER},
     }
-    full = {"quick": False, "phases": ["raw", "http", "avalanche", "list"], "goals": {}, **present}
+    present["history"] = {"born_with_patches": 3}
+    phases = ["raw", "http", "avalanche", "list", "history"]
+    full = {"quick": False, "phases": phases, "goals": {}, **present}
     write(tmp_path, "20260101-000000.json", full)
     write(tmp_path, "20260101-000001.json", {**full, "quick": True})
     write(tmp_path, "20260101-000002.json", {**full, "phases": ["avalanche"]})
@@ -68,6 +70,8 @@ def test_each_phase_counts_its_full_size_runs_measured_the_present_way(tmp_path,
     write(tmp_path, "20260101-000006.json", experiment)
     sandboxed = {**full, "machine": {}}  # before the worker left the sandbox
     write(tmp_path, "20260101-000007.json", sandboxed)
+    old_history = {**full, "phases": ["list", "history"], "history": {"events_happy_complaint": 53}}
+    write(tmp_path, "20260101-000008.json", old_history)
     write(tmp_path, "latest.json", full)
     assert [p.name for p in runs_measuring("http")] == [
         "20260101-000000.json",
@@ -85,7 +89,10 @@ def test_each_phase_counts_its_full_size_runs_measured_the_present_way(tmp_path,
         "20260101-000000.json",
         "20260101-000004.json",
         "20260101-000007.json",
+        "20260101-000008.json",
     ]
+    # A history measured before cases were born with their patches does not count.
+    assert "20260101-000008.json" not in [p.name for p in runs_measuring("history")]
     by_runs = {tuple(p.name for p in paths): figures for paths, figures in groups(None)}
     assert {f[0] for f in by_runs[("20260101-000000.json", "20260101-000004.json")]} >= {
         "ratios.intake_vs_raw_start"

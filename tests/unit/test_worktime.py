@@ -10,11 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caseflow.worktime import Duration, Unit, WorkCalendar, parse_duration
+from caseflow.domain import PlanRequest, Segment
+from caseflow.policy import PolicyBook, plan_in_calendar_time
+from caseflow.worktime import CALENDAR_TIME, Duration, Unit, WorkCalendar, parse_duration
 
 SH = ZoneInfo("Asia/Shanghai")
 TZ = "Asia/Shanghai"  # the packaged policies' zone
 CAL = WorkCalendar(TZ)
+BOOK = PolicyBook.load()
 
 
 def at(y, mo, d, h=0, mi=0) -> datetime:
@@ -176,3 +179,46 @@ def test_elapsed_is_additive_over_a_split(t, a, b, unit):
 def test_business_hours_must_be_ordered():
     with pytest.raises(ValueError, match="business hours"):
         WorkCalendar(TZ, business_start=time(18), business_end=time(9))
+
+
+# ------------------------------------------------- the plans workflow code makes itself
+targets = st.integers(min_value=1, max_value=96 * 60).map(lambda m: f"{m}m")
+segment_lengths = st.lists(st.integers(min_value=0, max_value=3 * 86400), max_size=3)
+
+
+@PROPS
+@given(instants, targets, segment_lengths, st.sampled_from([0.5, 0.8, 1.0]))
+def test_a_calendar_time_plan_in_workflow_code_is_the_activitys(t, target, lengths, ratio):
+    """caseflow.policy.plan_in_calendar_time (run by workflow code, caseflow.patches) makes
+    exactly the plan the planner activity makes with the policy's calendar, for a fresh window
+    or one whose earlier segments already used time (a resumed one)."""
+    segments, start = [], t
+    for seconds in lengths:
+        segments.append(Segment(start=start, end=start + timedelta(seconds=seconds)))
+        start = start + timedelta(seconds=seconds, hours=1)  # paused an hour in between
+    now = start
+    segments.append(Segment(start=now))
+    req = PlanRequest(
+        policy_version=BOOK.active_version,
+        target=target,
+        warn_ratio=ratio,
+        now=now,
+        used_segments=segments,
+    )
+    inline = plan_in_calendar_time(req)
+    assert inline == BOOK.plan(req)
+    assert inline.due_at == now + max(
+        parse_duration(target).amount - timedelta(seconds=sum(lengths)), timedelta(0)
+    )
+
+
+@pytest.mark.parametrize("target", ["3wd", "8wh"])
+def test_a_working_time_plan_is_left_to_the_activity(target):
+    req = PlanRequest(BOOK.active_version, target, 0.8, at(2026, 10, 1), [])
+    assert plan_in_calendar_time(req) is None
+    assert BOOK.plan(req).due_at > at(2026, 10, 8)  # National Day: the calendar was read
+
+
+def test_calendar_time_reads_no_calendar():
+    with pytest.raises(ValueError, match="working calendar"):
+        CALENDAR_TIME.add(at(2026, 10, 1), parse_duration("3wd"))

@@ -14,6 +14,7 @@ from caseflow.claim_interceptors import SignClaims
 from caseflow.claims import ClaimKeys
 from caseflow.codec import new_key_setting
 from caseflow.domain import Actor, CaseType, NoteAction, Phase, Role
+from caseflow.patches import born_with
 from caseflow.temporal import DATA_CONVERTER
 from tests.factories import case_input
 from tests.workflows.conftest import AGENT_CS, settle
@@ -58,10 +59,13 @@ async def test_an_update_without_the_apis_signature_is_refused_and_leaves_no_tra
     assert update_history_of(await handle.fetch_history()) == ["opened", "note"]
 
 
+# Born with the signed-claims patch (as the API files cases) or asking `workflow.patched`: an
+# input that lists the patch only says the check runs, it cannot skip it.
+@pytest.mark.parametrize("patches", [None, born_with()], ids=["asking", "born with patches"])
 async def test_a_case_started_without_the_apis_signature_fails_before_anything_is_recorded(
-    harness,
+    harness, patches
 ):
-    inp = case_input(CaseType.COMPLAINT)
+    inp = case_input(CaseType.COMPLAINT, patches=patches)
     handle = await client_of(harness).start_workflow(
         WF.run, inp, id=inp.case_id, task_queue=harness.task_queue
     )

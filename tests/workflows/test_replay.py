@@ -20,6 +20,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from caseflow.domain import CaseInput, CaseState
+from caseflow.patches import CURRENT
 from caseflow.temporal import DATA_CONVERTER
 from tests.histories.generate import write_histories
 from worker import claim_checks
@@ -110,6 +111,7 @@ def test_histories_are_committed():
         "complaint_standard_clocks",
         "appeal_answered",
         "complaint_revived",
+        "complaint_born_patched",
     } <= names
     for path in HISTORIES:
         workflow_type, _ = load(path)
@@ -157,6 +159,39 @@ def check_complaint_filed_by_api(data: dict) -> None:
     )
 
 
+def markers_named(data: dict, name: str) -> list[dict]:
+    return [
+        e["markerRecordedEventAttributes"]
+        for e in data["events"]
+        if (e.get("markerRecordedEventAttributes") or {}).get("markerName") == name
+    ]
+
+
+def patch_ids(data: dict) -> list[str]:
+    return [_payload(m["details"]["patch-data"])["id"] for m in markers_named(data, "core_patch")]
+
+
+def check_complaint_born_patched(data: dict) -> None:
+    """Born with its patches: not one patch marker; its calendar-time windows (feedback 24 h,
+    follow-up 48 h) planned without an activity, so the only local activity is the record."""
+    assert recorded_kinds(data) == [
+        "intake",
+        "accepted",
+        "note",
+        "resolved",
+        "feedback_delivered",
+        "callback",
+        "archived",
+    ]
+    started = data["events"][0]["workflowExecutionStartedEventAttributes"]
+    assert _payload(started["input"])["patches"] == list(CURRENT)
+    assert patch_ids(data) == []
+    assert set(local_activity_types(data)) == {"record_transition"}
+    # start and end, 7 tasks of 3 events, 6 updates of 2 (the harness's `opened` among them),
+    # 6 records, 3 timers started and cancelled, and the last one started.
+    assert len(data["events"]) == 2 + 21 + 12 + 6 + 6 + 1
+
+
 def check_complaint_revived(data: dict) -> None:
     """A revived run (caseflow.intake.revived_input): it starts from the recorded state, its
     first record says who revived it, and what fell due while it was lost fires at once, each
@@ -191,6 +226,10 @@ def test_committed_complaint_histories_cover_their_scenarios():
     check_complaint_full(load(HISTORIES_DIR / "complaint_full.json")[1])
     check_complaint_escalation(load(HISTORIES_DIR / "complaint_escalation.json")[1])
     check_complaint_filed_by_api(load(HISTORIES_DIR / "complaint_filed_by_api.json")[1])
+    check_complaint_born_patched(load(HISTORIES_DIR / "complaint_born_patched.json")[1])
+    # Recorded before caseflow.patches: the same paths, each asked of `workflow.patched`.
+    _, kept = load(HISTORIES_DIR / "complaint_kept_timer.json")
+    assert patch_ids(kept) == ["signed-claims", "kept-timer"]
     _, revived = load(HISTORIES_DIR / "complaint_revived.json")
     check_complaint_revived(revived)
     # Lost for five days from a Tuesday: the breach and three climbs (4 h, then 8 h apart,
@@ -232,7 +271,13 @@ async def test_generator_scenarios_still_run_and_replay(harness, tmp_path):
         harness.env,
         harness.task_queue,
         tmp_path,
-        ["complaint_full", "complaint_escalation", "complaint_filed_by_api", "complaint_revived"],
+        [
+            "complaint_full",
+            "complaint_escalation",
+            "complaint_filed_by_api",
+            "complaint_revived",
+            "complaint_born_patched",
+        ],
         suffix=f"-{uuid.uuid4().hex[:8]}",
     )
     checks = {
@@ -240,6 +285,7 @@ async def test_generator_scenarios_still_run_and_replay(harness, tmp_path):
         "complaint_escalation": check_complaint_escalation,
         "complaint_filed_by_api": check_complaint_filed_by_api,
         "complaint_revived": check_complaint_revived,
+        "complaint_born_patched": check_complaint_born_patched,
     }
     replayer = Replayer(
         workflows=[ComplaintWorkflow],

@@ -59,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
     from caseflow.domain.errors import Refusal, invalid_input, invalid_state
     from caseflow.domain.guard import check_action, not_applicable
     from caseflow.intake import intake_record, new_state, receipt, with_starts
+    from caseflow.patches import KEPT_TIMER, born_with
     from caseflow.search_attributes import search_attribute_values
 
 from workflows.lifecycle.actions import Check, action, refusal_error
@@ -67,10 +68,6 @@ from workflows.lifecycle.escalation import EPSILON, Ladder
 from workflows.lifecycle.recording import Recorder
 
 APPEALED = "appealed"  # the signal an appeal sends the case it is about
-# From this patch on, the clock loop keeps its timer while the next instant stays the same (an
-# action such as a note re-planned nothing): no TIMER_CANCELED and TIMER_STARTED per action,
-# and none left to cancel when the case closes. Runs without its marker keep the old loop.
-KEPT_TIMER = "kept-timer"
 
 
 def attachment_ids(attachments: list[str] | None) -> str | None:
@@ -288,7 +285,10 @@ class CaseWorkflow(Recorder, Clock, Ladder):
     async def _drive(self) -> None:
         """Fire what is due until the case is archived, or until its history is full and no
         handler is running (then the caller continues as new)."""
-        if workflow.patched(KEPT_TIMER):
+        # From this patch on, the loop keeps its timer while the next instant stays the same
+        # (an action such as a note re-planned nothing): no TIMER_CANCELED and TIMER_STARTED per
+        # action, and none left to cancel when the case closes. Older runs keep the old loop.
+        if self._patched(KEPT_TIMER):
             await self._drive_keeping_the_timer()
             return
         await self._drive_one_timer_per_wait()
@@ -402,6 +402,7 @@ class CaseWorkflow(Recorder, Clock, Ladder):
                 search_attributes=self.inp.search_attributes,
                 limits=self.inp.limits,
                 carried=Carried(state=self.state, policy=self.policy),
+                patches=born_with(),  # the next run starts on this code
             )
         )
 

@@ -1,6 +1,7 @@
 """SLA windows on a case: opened, paused, resumed, re-planned, closed; and the next instant
-anything on the case is due. Deadlines come from the policy activities (calendar data never
-runs in workflow code); time only from `workflow.now()`."""
+anything on the case is due. Deadlines in working time come from the policy activities
+(calendar data never runs in workflow code), those in calendar time from plain arithmetic;
+time only from `workflow.now()`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.clock import ClockActivities
     from caseflow.domain import (
+        CaseInput,
         CaseState,
         PlanResult,
         ResolvedPolicy,
@@ -21,6 +23,8 @@ with workflow.unsafe.imports_passed_through():
         summaries,
     )
     from caseflow.intake import new_window, plan_request, policy_request, with_starts
+    from caseflow.patches import CALENDAR_PLANS, applied
+    from caseflow.policy import plan_in_calendar_time
 
 # Clock math is pure and quick: a local activity keeps it off the task queue.
 CLOCK_TIMEOUT = timedelta(seconds=10)
@@ -33,8 +37,13 @@ class Clock:
     """A part of CaseWorkflow (with the ladder in escalation.py and the recorder in
     recording.py, whose methods it calls)."""
 
+    inp: CaseInput
     state: CaseState
     policy: ResolvedPolicy | None
+
+    def _patched(self, patch: str) -> bool:
+        """Whether this run takes `patch`'s path (born with it, or `workflow.patched`)."""
+        return applied(self.inp.patches, patch)
 
     async def _resolve_policy(self, version: str | None) -> ResolvedPolicy:
         policy = await workflow.execute_local_activity_method(
@@ -51,9 +60,15 @@ class Clock:
         """`summary` says what the plan is for (a window, the next climb): caseflow's readable
         history and the Temporal UI show it with the local activity."""
         assert self.policy is not None
+        request = plan_request(self.policy, target, now, segments)
+        # Calendar time is a sum of instants: planned here, it costs no local activity (no
+        # marker in the history). Working time reads the calendar, so an activity plans it.
+        inline = plan_in_calendar_time(request)
+        if inline is not None and self._patched(CALENDAR_PLANS):
+            return inline
         return await workflow.execute_local_activity_method(
             ClockActivities.plan_window,
-            plan_request(self.policy, target, now, segments),
+            request,
             start_to_close_timeout=CLOCK_TIMEOUT,
             summary=summary,
         )
