@@ -153,11 +153,12 @@ class _CheckingInbound(WorkflowInboundInterceptor):
         return applied(self._born_with, SIGNED_CLAIMS)
 
     async def execute_workflow(self, input: ExecuteWorkflowInput) -> Any:
-        info = workflow.info()
-        if self._is_case():
-            # A case's input (CaseInput) lists the patches it was born with.
-            self._born_with = getattr(input.args[0], "patches", None) if input.args else None
-        if self._is_case() and self._checks_claims():
+        if not self._is_case():
+            return await super().execute_workflow(input)
+        # A case's input (CaseInput) lists the patches it was born with.
+        self._born_with = getattr(input.args[0], "patches", None) if input.args else None
+        if self._checks_claims():
+            info = workflow.info()
             call = Call("start", info.workflow_id, info.workflow_type, tuple(input.args))
             try:
                 verify(self._keys, _claim_of(input.headers), call)
