@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.run import GOALS, flat  # noqa: E402
+from bench.run import GOALS, cpu_ratios, flat  # noqa: E402
 from caseflow.settings import Settings  # noqa: E402
 from worker import WORKFLOW_RUNNER  # noqa: E402
 
@@ -29,6 +29,36 @@ FIGURES = (
     ("ratios.intake_vs_raw_start", "intake / raw start", "{:.2f}"),
     ("ratios.accept_vs_raw_update", "accept / raw update", "{:.2f}"),
     ("ratios.resolve_vs_raw_update", "resolve / raw update", "{:.2f}"),
+    (
+        "cpu_ratios.intake_vs_raw_start.all_processes",
+        "intake: as CPU per operation sets it",
+        "{:.2f}",
+    ),
+    (
+        "cpu_ratios.accept_vs_raw_update.all_processes",
+        "accept: as CPU per operation sets it",
+        "{:.2f}",
+    ),
+    (
+        "cpu_ratios.resolve_vs_raw_update.all_processes",
+        "resolve: as CPU per operation sets it",
+        "{:.2f}",
+    ),
+    (
+        "cpu_ratios.intake_vs_raw_start.without_api",
+        "intake: the same, without the API and client",
+        "{:.2f}",
+    ),
+    (
+        "cpu_ratios.accept_vs_raw_update.without_api",
+        "accept: the same, without the API and client",
+        "{:.2f}",
+    ),
+    (
+        "cpu_ratios.resolve_vs_raw_update.without_api",
+        "resolve: the same, without the API and client",
+        "{:.2f}",
+    ),
     ("sustained.open_vs_raw", "sustained open / same-shape twin", "{:.2f}"),
     ("sustained.paced.keeps_up", "60 s paced intake keeps up (1 = yes)", "{:.0f}"),
     ("sustained.paced.backlog_last_third", "paced intake: backlog in its last third", "{:.0f}"),
@@ -80,7 +110,7 @@ PRESENT_RUNNER = type(WORKFLOW_RUNNER).__name__
 
 def phase_of(key: str) -> str:
     """The bench/run.py phase that measures a figure."""
-    return "http" if key.startswith("ratios.") else key.split(".")[0]
+    return "http" if key.startswith(("ratios.", "cpu_ratios.")) else key.split(".")[0]
 
 
 def runs_measuring(phase: str) -> list[Path]:
@@ -95,6 +125,8 @@ def runs_measuring(phase: str) -> list[Path]:
             continue
         if phase in METHODS and flat(body, METHODS[phase]) is None:
             continue
+        if flat(body, "machine.profiled"):
+            continue  # py-spy took its share of the CPU
         if flat(body, "machine.worker_cached_cases") not in (None, DEFAULT_CACHE):
             continue  # an experiment with another worker configuration
         if phase in RUNNER_PHASES and flat(body, "machine.workflow_runner") != PRESENT_RUNNER:
@@ -145,6 +177,15 @@ def groups(paths: list[Path] | None) -> list[tuple[list[Path], list[tuple]]]:
     return [(list(runs), figures) for runs, figures in found.items()]
 
 
+def read(path: Path) -> dict:
+    """A run's results, with the http ratios as CPU sets them worked out from its CPU figures
+    where the run predates their key."""
+    run = json.loads(path.read_text(encoding="utf-8"))
+    if "cpu_ratios" not in run:
+        run["cpu_ratios"] = cpu_ratios(run)
+    return run
+
+
 def describe(path: Path, run: dict) -> str:
     machine = run.get("machine", {})
     steal = machine.get("steal_share") or {}
@@ -167,7 +208,7 @@ def main() -> None:
         parser.error(f"no full-size run in {RESULTS}: run bench/run.py first")
     out = sys.stdout
     for paths, figures in found:
-        runs = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+        runs = [read(p) for p in paths]
         out.write("\n".join(describe(p, r) for p, r in zip(paths, runs, strict=True)) + "\n\n")
         out.write("\n".join(table(runs, figures)) + "\n\n")
 

@@ -348,6 +348,39 @@ def cpu_per_case(before: dict[str, float], after: dict[str, float], n: int) -> d
     return {k: round(1000 * (after[k] - before[k]) / max(n, 1), 2) for k in after}
 
 
+# Each http ratio: caseflow's figure and its raw counterpart in the same slices.
+HTTP_PAIRS = {
+    "intake_vs_raw_start": ("intake", "start"),
+    "accept_vs_raw_update": ("accept", "update_with_accept"),
+    "resolve_vs_raw_update": ("resolve", "update_with_resolve"),
+}
+
+
+def cpu_ratios(results: dict) -> dict:
+    """Each http ratio as the CPU every process spent per operation (`cpu_ms_per_case`) would
+    set it where the CPU sets the pace: every process of the stack shares the same cores, so
+    when both sides keep them busy their rates stand in the inverse ratio of their CPU.
+
+    - `all_processes`: raw Temporal's CPU per operation over caseflow's, every process counted
+      (the server, the workers, the API, PostgreSQL and the benchmark's client);
+    - `without_api`: the same with caseflow's API and the benchmark's client left out of
+      caseflow's side: the server, the worker and PostgreSQL alone.
+
+    A goal above `without_api` cannot be met on such a machine by a cheaper API."""
+    out = {}
+    for ratio, (ours, theirs) in HTTP_PAIRS.items():
+        cf = flat(results, f"caseflow.{ours}.cpu_ms_per_case")
+        raw = flat(results, f"raw_alongside.{theirs}.cpu_ms_per_case")
+        if not cf or not raw:
+            continue
+        raw_ms = sum(raw.values())
+        out[ratio] = {
+            "all_processes": raw_ms / sum(cf.values()),
+            "without_api": raw_ms / (cf["temporal"] + cf["worker"] + cf["postgres"]),
+        }
+    return out
+
+
 def case_input(
     book: PolicyBook, case_id: str, channel: Channel, category: Category, version: str
 ) -> tuple[CaseInput, object]:
@@ -523,18 +556,21 @@ async def http_phase(
     results["caseflow"] = cf
     results["raw_alongside"] = alongside
     results["ratios"] = {
-        "intake_vs_raw_start": cf["intake"]["per_second"] / alongside["start"]["per_second"],
-        "accept_vs_raw_update": cf["accept"]["per_second"]
-        / alongside["update_with_accept"]["per_second"],
-        "resolve_vs_raw_update": cf["resolve"]["per_second"]
-        / alongside["update_with_resolve"]["per_second"],
+        ratio: cf[ours]["per_second"] / alongside[theirs]["per_second"]
+        for ratio, (ours, theirs) in HTTP_PAIRS.items()
     }
+    results["cpu_ratios"] = cpu_ratios(results)
     raw = results.get("raw")
     if raw:
         results["ratios"]["accept_vs_raw_signal"] = (
             cf["accept"]["per_second"] / raw["signal"]["per_second"]
         )
     say(f"  ratios: {json.dumps({k: round(v, 2) for k, v in results['ratios'].items()})}")
+    for ratio, cpu in results["cpu_ratios"].items():
+        say(
+            f"  {ratio} as CPU per operation sets it: {cpu['all_processes']:.2f}; "
+            f"{cpu['without_api']:.2f} without the API and client"
+        )
 
 
 async def history_phase(s: Stack, args, results: dict, http: httpx.AsyncClient) -> None:
@@ -1112,6 +1148,9 @@ async def measure(s: Stack, args, phases: list[str], profiler: Profiler) -> dict
             "worker_cached_cases": Settings().worker_cached_cases,
             # Both workers' workflow runner (bench/median.py compares runs with the same).
             "workflow_runner": type(WORKFLOW_RUNNER).__name__,
+            # py-spy sampling costs CPU on a machine the figures share: such runs are for the
+            # profile, and bench/median.py leaves them out.
+            "profiled": args.profile,
         },
     }
     async with httpx.AsyncClient(

@@ -70,6 +70,8 @@ def test_each_phase_counts_its_full_size_runs_measured_the_present_way(tmp_path,
     write(tmp_path, "20260101-000006.json", experiment)
     sandboxed = {**full, "machine": {}}  # before the worker left the sandbox
     write(tmp_path, "20260101-000007.json", sandboxed)
+    profiled = {**full, "machine": {**full["machine"], "profiled": True}}
+    write(tmp_path, "20260101-000009.json", profiled)  # py-spy took its share of the CPU
     old_history = {**full, "phases": ["list", "history"], "history": {"events_happy_complaint": 53}}
     write(tmp_path, "20260101-000008.json", old_history)
     write(tmp_path, "latest.json", full)
@@ -100,3 +102,32 @@ def test_each_phase_counts_its_full_size_runs_measured_the_present_way(tmp_path,
     assert {f[0] for f in by_runs[("20260101-000000.json", "20260101-000002.json")]} == {
         key for key, _, _ in FIGURES if key.startswith("avalanche.")
     }
+
+
+def test_the_cpu_ratios_are_the_inverse_ratio_of_cpu_per_operation(tmp_path):
+    from bench.median import read
+
+    def cpu(temporal, worker, api, postgres, bench):
+        return {
+            "cpu_ms_per_case": {
+                "temporal": temporal,
+                "worker": worker,
+                "twins": 0.0,
+                "api": api,
+                "postgres": postgres,
+                "bench": bench,
+            }
+        }
+
+    raw = {"start": cpu(15, 0, 0, 0, 5), "update_with_accept": cpu(8, 0, 0, 0, 2)}
+    raw["update_with_resolve"] = cpu(10, 0, 0, 0, 2)
+    ours = {"intake": cpu(20, 10, 5, 5, 0), "accept": cpu(10, 5, 5, 0, 5)}
+    ours["resolve"] = cpu(6, 5, 0, 1, 0)
+    # A run from before the key: read() works the ratios out from its CPU figures.
+    write(tmp_path, "run.json", {"caseflow": ours, "raw_alongside": raw})
+    ratios = read(tmp_path / "run.json")["cpu_ratios"]
+    assert ratios["intake_vs_raw_start"] == {"all_processes": 20 / 40, "without_api": 20 / 35}
+    assert ratios["accept_vs_raw_update"] == {"all_processes": 10 / 25, "without_api": 10 / 15}
+    assert ratios["resolve_vs_raw_update"] == {"all_processes": 1.0, "without_api": 1.0}
+    lines = table([read(tmp_path / "run.json")])
+    assert row(lines, "accept: as CPU per operation sets it")[1:] == ["0.40", "0.40", ""]
