@@ -59,6 +59,9 @@ FIGURES = (
         "resolve: the same, without the API and client",
         "{:.2f}",
     ),
+    ("direct.ratios.intake_vs_raw_start", "intake without the API / raw start", "{:.2f}"),
+    ("direct.ratios.accept_vs_raw_update", "accept without the API / raw update", "{:.2f}"),
+    ("direct.ratios.resolve_vs_raw_update", "resolve without the API / raw update", "{:.2f}"),
     ("sustained.open_vs_raw", "sustained open / same-shape twin", "{:.2f}"),
     ("sustained.paced.keeps_up", "60 s paced intake keeps up (1 = yes)", "{:.0f}"),
     ("sustained.paced.backlog_last_third", "paced intake: backlog in its last third", "{:.0f}"),
@@ -104,7 +107,7 @@ DEFAULT_CACHE = Settings.model_fields["worker_cached_cases"].default
 # The phases whose figures depend on how the workers run a workflow count only runs whose
 # workers ran them as they do now. Runs before the worker left the SDK's sandbox (1 December
 # 2026, evening) record no runner: their caseflow and twins ran in it.
-RUNNER_PHASES = {"http", "sustained", "idle", "avalanche"}
+RUNNER_PHASES = {"http", "direct", "sustained", "idle", "avalanche"}
 PRESENT_RUNNER = type(WORKFLOW_RUNNER).__name__
 
 
@@ -192,7 +195,9 @@ def describe(path: Path, run: dict) -> str:
     taken = ", ".join(f"{k} {v:.0%}" for k, v in steal.items() if v is not None)
     return (
         f"run: {path.name}, started {run.get('started_at', '?')}, "
-        f"{machine.get('cpus', '?')} CPUs, {machine.get('platform', '?')}"
+        f"{machine.get('cpus', '?')} CPUs"
+        + (f" ({machine['cpu']})" if machine.get("cpu") else "")
+        + f", {machine.get('platform', '?')}"
         + (f"; CPU taken by the host: {taken}" if taken else "")
     )
 

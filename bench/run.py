@@ -10,6 +10,8 @@ Phases, in order (each prints its progress):
   raw        a trivial workflow started, signalled, updated and queried directly
   http       caseflow through its HTTP API: intakes, accepts, resolves, each in slices that
              alternate with raw starts or updates (their ratios: same server, same minutes)
+  direct     the same intakes, accepts and resolves without the API: sent by a Temporal
+             client as the API sends them, against raw Temporal in the same slices
   history    a happy complaint (file, accept, note, resolve, feedback, callback): its events
   sustained  cases opened by the worker per second vs the same-shape twin (bench/twins.py),
              then intake through the API at 0.8 x the twin's rate: does a backlog grow?
@@ -45,6 +47,9 @@ The keys a script checks (numbers only; see README.md, "Benchmark"):
   list.ratio                      API p95 / the same SQL's p95, worst of two queries goal <= 2
   idle.rss_mib.<n>                worker RSS (MiB) at n open cases                   goal <= 512
   history.events_happy_complaint  history events of the happy complaint              goal <= 40
+
+Besides (no goal): cpu_ratios.<ratio>.all_processes and .without_api, each http ratio as the CPU
+per operation sets it; direct.ratios.<ratio>, the same ratios measured without the API.
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.stack import (  # noqa: E402
     AVALANCHE,
+    BASE_VERSION,
     QUIET,
     TWIN_QUEUE,
     Stack,
@@ -86,12 +92,15 @@ from bench.stack import (  # noqa: E402
 from bench.twins import Trivial, Twin, TwinInput  # noqa: E402
 from caseflow.db import make_engine  # noqa: E402
 from caseflow.domain import (  # noqa: E402
+    AcceptAction,
     Actor,
     CaseInput,
+    CaseState,
     CaseType,
     Category,
     Channel,
     Customer,
+    ResolveAction,
     Role,
     Severity,
 )
@@ -102,7 +111,7 @@ from caseflow.search_attributes import initial_search_attributes  # noqa: E402
 from caseflow.settings import Settings  # noqa: E402
 from worker import WORKFLOW_RUNNER  # noqa: E402
 
-PHASES = ("raw", "http", "history", "sustained", "list", "idle", "avalanche")
+PHASES = ("raw", "http", "direct", "history", "sustained", "list", "idle", "avalanche")
 SIZES = {
     "quick": dict(
         n=100,
@@ -171,6 +180,8 @@ H = {"Authorization": "Bearer demo-channel-hotline"}
 AGENT = {"Authorization": "Bearer demo-agent-cs"}
 SUPERVISOR = {"Authorization": "Bearer demo-supervisor"}
 FILER = Actor("channel.hotline", Role.CHANNEL, "热线")
+# The actor the API puts in demo-agent-cs's messages (caseflow/seed.py), for the direct phase.
+BENCH_AGENT = Actor("agent.cs", Role.AGENT, "Li Na (customer service agent)", "customer_service")
 # The avalanche's cases spread over the departments their categories route to.
 CATEGORIES = (
     Category.SERVICE,
@@ -322,6 +333,20 @@ def lateness(samples: list[tuple[float, int]], due: datetime, n: int) -> dict:
 def lateness_ratio(p99_s: float | None, raw_p99_s: float | None) -> float:
     """caseflow's p99 lateness over the twins'; a side that never finished counts as infinite."""
     return (p99_s or math.inf) / max(raw_p99_s or math.inf, 0.001)
+
+
+def cpu_model() -> str | None:
+    """The cores' model and clock as Linux reports them: the same VM kind can land on hosts
+    whose cores take twice the time per operation (every ratio's two sides alike)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    fields = dict(
+        (k.strip(), v.strip()) for k, _, v in (line.partition(":") for line in info.splitlines())
+    )
+    model, mhz = fields.get("model name"), fields.get("cpu MHz")
+    return f"{model} at {float(mhz):.0f} MHz" if model and mhz else model
 
 
 def host_cpu() -> list[int]:
@@ -486,6 +511,58 @@ async def raw_phase(s: Stack, args, results: dict) -> None:
     results["raw"] = raw
 
 
+async def against_raw(
+    s: Stack, args, profiler: Profiler, stem: str, makers: dict, opened, processes: dict
+) -> tuple[dict, dict]:
+    """caseflow's intakes, accepts and resolves (`makers[name](i)`), each in slices that
+    alternate with as many raw starts or raw updates on the same server: the ratio compares
+    them under the same conditions. `opened(i)` settles an intake (the case's first task
+    done), as a query settles a raw start. caseflow's figures and raw Temporal's alongside."""
+    n = args.n
+    raw_client = await s.raw_client()
+    raw_handles = {}
+
+    async def raw_start(i):
+        raw_handles[i] = await raw_client.start_workflow(
+            Trivial.run, id=f"raw-{uuid.uuid4().hex}", task_queue=TWIN_QUEUE
+        )
+
+    async def raw_opened(i):
+        await raw_handles[i].query(Trivial.count)
+
+    async def raw_update(i):
+        await raw_handles[i].execute_update(Trivial.bump)
+
+    profiler.start(f"{stem}intake", **processes)
+    starts = await alternating(
+        s,
+        n,
+        args.concurrency,
+        SLICES,
+        settle={"raw start": raw_opened, "intake": opened},
+        **{"raw start": raw_start, "intake": makers["intake"]},
+    )
+    profiler.stop()
+    cf = {"intake": starts["intake"]}
+    alongside = {"start": starts["raw start"]}
+    for name in ("accept", "resolve"):
+        profiler.start(f"{stem}{name}", **processes)
+        pair = await alternating(
+            s, n, args.concurrency, SLICES, **{"raw update": raw_update, name: makers[name]}
+        )
+        profiler.stop()
+        cf[name] = pair[name]
+        alongside[f"update_with_{name}"] = pair["raw update"]
+    return cf, alongside
+
+
+def ratios_of(cf: dict, alongside: dict) -> dict:
+    return {
+        ratio: cf[ours]["per_second"] / alongside[theirs]["per_second"]
+        for ratio, (ours, theirs) in HTTP_PAIRS.items()
+    }
+
+
 async def http_phase(
     s: Stack, args, results: dict, http: httpx.AsyncClient, profiler: Profiler
 ) -> None:
@@ -502,6 +579,11 @@ async def http_phase(
         r.raise_for_status()
         case_ids[i] = r.json()["case_id"]
 
+    async def opened(i):
+        # The API answers before a worker has run the case: its first task is done once the
+        # "opened" update returns, as a raw workflow's is once it answers a query.
+        await client.get_workflow_handle(case_ids[i]).execute_update("opened")
+
     async def accept(i):
         r = await http.post(f"/api/v1/cases/{case_ids[i]}/actions/accept", headers=AGENT)
         r.raise_for_status()
@@ -512,53 +594,12 @@ async def http_phase(
         )
         r.raise_for_status()
 
-    raw_client = await s.raw_client()
-    raw_handles = {}
-
-    async def raw_start(i):
-        raw_handles[i] = await raw_client.start_workflow(
-            Trivial.run, id=f"raw-{uuid.uuid4().hex}", task_queue=TWIN_QUEUE
-        )
-
-    async def raw_update(i):
-        await raw_handles[i].execute_update(Trivial.bump)
-
-    # Each caseflow figure alternates with its raw counterpart in slices, on the same server:
-    # the ratio compares them under the same conditions.
-    async def raw_opened(i):
-        await raw_handles[i].query(Trivial.count)
-
-    async def case_opened(i):
-        # The API answers before a worker has run the case: its first task is done once the
-        # "opened" update returns, as a raw workflow's is once it answers a query.
-        await client.get_workflow_handle(case_ids[i]).execute_update("opened")
-
-    profiler.start("intake", api=s.api.pid, worker=s.worker.pid)
-    starts = await alternating(
-        s,
-        n,
-        args.concurrency,
-        SLICES,
-        settle={"raw start": raw_opened, "intake": case_opened},
-        **{"raw start": raw_start, "intake": intake},
-    )
-    profiler.stop()
-    cf = {"intake": starts["intake"]}
-    alongside = {"start": starts["raw start"]}
-    for name, act in (("accept", accept), ("resolve", resolve)):
-        profiler.start(name, api=s.api.pid, worker=s.worker.pid)
-        pair = await alternating(
-            s, n, args.concurrency, SLICES, **{"raw update": raw_update, name: act}
-        )
-        profiler.stop()
-        cf[name] = pair[name]
-        alongside[f"update_with_{name}"] = pair["raw update"]
+    makers = {"intake": intake, "accept": accept, "resolve": resolve}
+    processes = {"api": s.api.pid, "worker": s.worker.pid}
+    cf, alongside = await against_raw(s, args, profiler, "", makers, opened, processes)
     results["caseflow"] = cf
     results["raw_alongside"] = alongside
-    results["ratios"] = {
-        ratio: cf[ours]["per_second"] / alongside[theirs]["per_second"]
-        for ratio, (ours, theirs) in HTTP_PAIRS.items()
-    }
+    results["ratios"] = ratios_of(cf, alongside)
     results["cpu_ratios"] = cpu_ratios(results)
     raw = results.get("raw")
     if raw:
@@ -571,6 +612,47 @@ async def http_phase(
             f"  {ratio} as CPU per operation sets it: {cpu['all_processes']:.2f}; "
             f"{cpu['without_api']:.2f} without the API and client"
         )
+
+
+async def direct_phase(s: Stack, args, results: dict, profiler: Profiler) -> None:
+    """The http phase's intakes, accepts and resolves without the API: sent by a Temporal
+    client as the API sends them (the planned input and its search attributes, signed claims,
+    the action table's messages), against raw Temporal in the same slices. What it leaves out
+    of the http figures is the API's work and the HTTP client's."""
+    n = args.n
+    say(
+        f"caseflow without its API: {n} starts, {n} accepts and {n} resolves sent as the API "
+        f"sends them, each in {SLICES} slices alternating with as many raw starts or updates"
+    )
+    client = await s.client()
+    book = s.book()
+    prefix = f"CMP-DIR{tag()}-"
+
+    def case(i: int):
+        return client.get_workflow_handle(f"{prefix}{i:06d}")
+
+    async def intake(i):
+        await file_direct(
+            client, book, f"{prefix}{i:06d}", Channel.PHONE, Category.SERVICE, BASE_VERSION
+        )
+
+    async def opened(i):
+        await case(i).execute_update("opened")
+
+    async def accept(i):
+        await case(i).execute_update("accept", AcceptAction(BENCH_AGENT), result_type=CaseState)
+
+    async def resolve(i):
+        message = ResolveAction(BENCH_AGENT, **RESOLUTION)
+        await case(i).execute_update("resolve", message, result_type=CaseState)
+
+    makers = {"intake": intake, "accept": accept, "resolve": resolve}
+    processes = {"worker": s.worker.pid}
+    cf, alongside = await against_raw(s, args, profiler, "direct-", makers, opened, processes)
+    out = {"caseflow": cf, "raw_alongside": alongside, "ratios": ratios_of(cf, alongside)}
+    results["direct"] = out
+    shown = {k: round(v, 2) for k, v in out["ratios"].items()}
+    say(f"  ratios without the API: {json.dumps(shown)}")
 
 
 async def history_phase(s: Stack, args, results: dict, http: httpx.AsyncClient) -> None:
@@ -1143,6 +1225,7 @@ async def measure(s: Stack, args, phases: list[str], profiler: Profiler) -> dict
             "cpus": os.cpu_count(),
             "load_at_start": os.getloadavg(),
             "platform": platform.platform(),
+            "cpu": cpu_model(),
             "python": platform.python_version(),
             # Both workers' sticky cache (CASEFLOW_WORKER_CACHED_CASES): cases held in memory.
             "worker_cached_cases": Settings().worker_cached_cases,
@@ -1164,6 +1247,8 @@ async def measure(s: Stack, args, phases: list[str], profiler: Profiler) -> dict
                 await raw_phase(s, args, results)
             elif phase == "http":
                 await http_phase(s, args, results, http, profiler)
+            elif phase == "direct":
+                await direct_phase(s, args, results, profiler)
             elif phase == "history":
                 await history_phase(s, args, results, http)
             elif phase == "sustained":

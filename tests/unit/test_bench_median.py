@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from bench.median import FIGURES, PRESENT_RUNNER, groups, runs_measuring, table
+from bench.median import FIGURES, PRESENT_RUNNER, groups, phase_of, runs_measuring, table
 
 
 def run(intake: float, avalanche: float, events: int, rss: float) -> dict:
@@ -74,11 +74,18 @@ def test_each_phase_counts_its_full_size_runs_measured_the_present_way(tmp_path,
     write(tmp_path, "20260101-000009.json", profiled)  # py-spy took its share of the CPU
     old_history = {**full, "phases": ["list", "history"], "history": {"events_happy_complaint": 53}}
     write(tmp_path, "20260101-000008.json", old_history)
+    direct = {**full, "phases": ["http", "direct"]}
+    write(tmp_path, "20260101-000010.json", direct)
     write(tmp_path, "latest.json", full)
     assert [p.name for p in runs_measuring("http")] == [
         "20260101-000000.json",
         "20260101-000004.json",
+        "20260101-000010.json",
     ]
+    # The figures measured without the API count only the runs that had the direct phase.
+    assert [p.name for p in runs_measuring("direct")] == ["20260101-000010.json"]
+    assert phase_of("direct.ratios.accept_vs_raw_update") == "direct"
+    assert phase_of("cpu_ratios.accept_vs_raw_update.without_api") == "http"
     # An --only run counts for its phase; a run measured the old way does not (for the http
     # phase: without raw Temporal alongside; for the avalanche: warnings not ahead), nor one
     # with another worker configuration, nor one whose workers ran another workflow runner
@@ -96,8 +103,10 @@ def test_each_phase_counts_its_full_size_runs_measured_the_present_way(tmp_path,
     # A history measured before cases were born with their patches does not count.
     assert "20260101-000008.json" not in [p.name for p in runs_measuring("history")]
     by_runs = {tuple(p.name for p in paths): figures for paths, figures in groups(None)}
-    assert {f[0] for f in by_runs[("20260101-000000.json", "20260101-000004.json")]} >= {
-        "ratios.intake_vs_raw_start"
+    http_runs = ("20260101-000000.json", "20260101-000004.json", "20260101-000010.json")
+    assert {f[0] for f in by_runs[http_runs]} >= {"ratios.intake_vs_raw_start"}
+    assert {f[0] for f in by_runs[("20260101-000010.json",)]} == {
+        key for key, _, _ in FIGURES if key.startswith("direct.")
     }
     assert {f[0] for f in by_runs[("20260101-000000.json", "20260101-000002.json")]} == {
         key for key, _, _ in FIGURES if key.startswith("avalanche.")
