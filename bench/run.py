@@ -1287,7 +1287,7 @@ def main() -> None:
         "(bench/results/<run>-<phase>-<process>.folded)",
     )
     parser.add_argument(
-        "--n", type=int, help="starts, intakes and actions in the raw and http phases"
+        "--n", type=int, help="starts, intakes and actions in the raw, http and direct phases"
     )
     args = parser.parse_args()
     for name, value in SIZES["quick" if args.quick else "full"].items():
