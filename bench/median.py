@@ -19,49 +19,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.run import GOALS, cpu_ratios, flat  # noqa: E402
+from bench.run import GOALS, HTTP_PAIRS, cpu_ratios, flat  # noqa: E402
 from caseflow.settings import Settings  # noqa: E402
 from worker import WORKFLOW_RUNNER  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# The http phase's figures, and the direct phase's: each kind of line for the three ratios.
+HTTP_LINES = (
+    ("ratios.{}", "{} / {}"),
+    ("cpu_ratios.{}.all_processes", "{}: as CPU per operation sets it"),
+    ("cpu_ratios.{}.without_api", "{}: the same, without the API and client"),
+    ("direct.ratios.{}", "{} without the API / {}"),
+)
+HTTP_FIGURES = tuple(
+    (key.format(ratio), label.format(ours, "raw start" if theirs == "start" else "raw update"))
+    for key, label in HTTP_LINES
+    for ratio, (ours, theirs) in HTTP_PAIRS.items()
+)
 # The figures of the README's table, in its order, with how each is shown.
 FIGURES = (
-    ("ratios.intake_vs_raw_start", "intake / raw start", "{:.2f}"),
-    ("ratios.accept_vs_raw_update", "accept / raw update", "{:.2f}"),
-    ("ratios.resolve_vs_raw_update", "resolve / raw update", "{:.2f}"),
-    (
-        "cpu_ratios.intake_vs_raw_start.all_processes",
-        "intake: as CPU per operation sets it",
-        "{:.2f}",
-    ),
-    (
-        "cpu_ratios.accept_vs_raw_update.all_processes",
-        "accept: as CPU per operation sets it",
-        "{:.2f}",
-    ),
-    (
-        "cpu_ratios.resolve_vs_raw_update.all_processes",
-        "resolve: as CPU per operation sets it",
-        "{:.2f}",
-    ),
-    (
-        "cpu_ratios.intake_vs_raw_start.without_api",
-        "intake: the same, without the API and client",
-        "{:.2f}",
-    ),
-    (
-        "cpu_ratios.accept_vs_raw_update.without_api",
-        "accept: the same, without the API and client",
-        "{:.2f}",
-    ),
-    (
-        "cpu_ratios.resolve_vs_raw_update.without_api",
-        "resolve: the same, without the API and client",
-        "{:.2f}",
-    ),
-    ("direct.ratios.intake_vs_raw_start", "intake without the API / raw start", "{:.2f}"),
-    ("direct.ratios.accept_vs_raw_update", "accept without the API / raw update", "{:.2f}"),
-    ("direct.ratios.resolve_vs_raw_update", "resolve without the API / raw update", "{:.2f}"),
+    *((key, label, "{:.2f}") for key, label in HTTP_FIGURES),
     ("sustained.open_vs_raw", "sustained open / same-shape twin", "{:.2f}"),
     ("sustained.paced.keeps_up", "60 s paced intake keeps up (1 = yes)", "{:.0f}"),
     ("sustained.paced.backlog_last_third", "paced intake: backlog in its last third", "{:.0f}"),
