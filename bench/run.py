@@ -108,6 +108,7 @@ from caseflow.intake import intake_record, plan_intake  # noqa: E402
 from caseflow.patches import born_with  # noqa: E402
 from caseflow.policy import PolicyBook  # noqa: E402
 from caseflow.search_attributes import initial_search_attributes  # noqa: E402
+from caseflow.seed import DEMO_USERS  # noqa: E402
 from caseflow.settings import Settings  # noqa: E402
 from worker import WORKFLOW_RUNNER  # noqa: E402
 
@@ -177,11 +178,13 @@ COMPLAINT = {
 }
 RESOLUTION = {"result": "refunded 30 yuan", "process": "checked the billing records"}
 H = {"Authorization": "Bearer demo-channel-hotline"}
-AGENT = {"Authorization": "Bearer demo-agent-cs"}
+# The demo agent who takes the benchmark's complaints: its token over HTTP, its actor in the
+# direct phase's messages (as the API's actor_of builds it from the same seeded user).
+_AGENT_USER = next(u for u in DEMO_USERS if u.token == "demo-agent-cs")
+AGENT = {"Authorization": f"Bearer {_AGENT_USER.token}"}
+BENCH_AGENT = Actor(_AGENT_USER.id, _AGENT_USER.role, _AGENT_USER.name, _AGENT_USER.department)
 SUPERVISOR = {"Authorization": "Bearer demo-supervisor"}
 FILER = Actor("channel.hotline", Role.CHANNEL, "热线")
-# The actor the API puts in demo-agent-cs's messages (caseflow/seed.py), for the direct phase.
-BENCH_AGENT = Actor("agent.cs", Role.AGENT, "Li Na (customer service agent)", "customer_service")
 # The avalanche's cases spread over the departments their categories route to.
 CATEGORIES = (
     Category.SERVICE,
@@ -628,13 +631,14 @@ async def direct_phase(s: Stack, args, results: dict, profiler: Profiler) -> Non
     book = s.book()
     prefix = f"CMP-DIR{tag()}-"
 
+    def case_id(i: int) -> str:
+        return f"{prefix}{i:06d}"
+
     def case(i: int):
-        return client.get_workflow_handle(f"{prefix}{i:06d}")
+        return client.get_workflow_handle(case_id(i))
 
     async def intake(i):
-        await file_direct(
-            client, book, f"{prefix}{i:06d}", Channel.PHONE, Category.SERVICE, BASE_VERSION
-        )
+        await file_direct(client, book, case_id(i), Channel.PHONE, Category.SERVICE, BASE_VERSION)
 
     async def opened(i):
         await case(i).execute_update("opened")
