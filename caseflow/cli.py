@@ -225,7 +225,8 @@ class DevStack:
             url = f"http://127.0.0.1:{port}"
             say(f"starting the {_numbered('API', i)} on {url} ...")
             log = devstack.numbered_log(self.logs, "api", i)
-            self._spawn(_numbered("API", i), devstack.api_command(port), env, log)
+            command = devstack.api_command(port, self.settings.api_keep_alive_seconds)
+            self._spawn(_numbered("API", i), command, env, log)
             apis.append((url, log))
         for url, log in apis:
             await self._wait_for_api(url, log)
@@ -474,6 +475,7 @@ def cmd_api(args: argparse.Namespace) -> int:
         host=args.host or settings.api_host,
         port=args.port if args.port is not None else settings.api_port,
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=settings.api_keep_alive_seconds,
     )
     return 0
 

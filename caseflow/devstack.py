@@ -192,8 +192,9 @@ def worker_command() -> list[str]:
     return [sys.executable, "-m", "worker"]
 
 
-def api_command(port: int, log_level: str = "warning") -> list[str]:
-    """One API process on 127.0.0.1:`port` (uvicorn serving api.main:app)."""
+def api_command(port: int, keep_alive_s: int, log_level: str = "warning") -> list[str]:
+    """One API process on 127.0.0.1:`port` (uvicorn serving api.main:app), keeping idle
+    connections open `keep_alive_s` seconds (Settings.api_keep_alive_seconds)."""
     return [
         sys.executable,
         "-m",
@@ -207,6 +208,8 @@ def api_command(port: int, log_level: str = "warning") -> list[str]:
         log_level,
         "--timeout-graceful-shutdown",
         "5",
+        "--timeout-keep-alive",
+        str(keep_alive_s),
     ]
 
 

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # How long the API keeps an idle client connection open. Longer than any client's or
+    # proxy's own idle limit (httpx pools for 5 s, nginx upstreams 60 s): a server that closes
+    # first can close a connection just as the client sends on it, and that request fails.
+    api_keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     # Where case pages link for "open in Temporal UI" (a UI on its own origin; the API's CORS
     # admits it on /codec). Ignored for links when the API serves the UI itself (below).
     temporal_ui_url: str | None = "http://127.0.0.1:8233"

@@ -152,7 +152,12 @@ async def serve_stack(
     # No book passed: the API loads it from the settings in its lifespan, as deployed.
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+            create_app(settings),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            timeout_keep_alive=settings.api_keep_alive_seconds,
         )
     )
     server_task = asyncio.create_task(server.serve())
@@ -202,7 +207,12 @@ async def serve_api(settings: Settings) -> AsyncIterator[str]:
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+            create_app(settings),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+            timeout_keep_alive=settings.api_keep_alive_seconds,
         )
     )
     task = asyncio.create_task(server.serve())

@@ -112,7 +112,11 @@ async def faults(tmp_path_factory):
     )
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(settings, book), host="127.0.0.1", port=s.api_port, log_level="warning"
+            create_app(settings, book),
+            host="127.0.0.1",
+            port=s.api_port,
+            log_level="warning",
+            timeout_keep_alive=settings.api_keep_alive_seconds,
         )
     )
     serve = asyncio.create_task(server.serve())

@@ -135,7 +135,13 @@ async def sso_api(provider, temporal_env, db_engine, pg_url, policy_dir):
         oidc_client_secret=CLIENT_SECRET,
     )
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_keep_alive=settings.api_keep_alive_seconds,
+        )
     )
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(15):

@@ -246,7 +246,10 @@ class ReplicatedStack:
     def start_api(self, i: int) -> None:
         # INFO: the access log (every URL) is in the file the scan reads.
         port = self.api_ports[i - 1]
-        self.apis[i - 1] = self._spawn(devstack.api_command(port, "info"), self.log("api", i))
+        self.apis[i - 1] = self._spawn(
+            devstack.api_command(port, self.settings().api_keep_alive_seconds, "info"),
+            self.log("api", i),
+        )
 
     async def _wait_healthy(self, http: httpx.AsyncClient, base: str, i: int) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT
