@@ -148,37 +148,20 @@ async def serve_stack(
     # Each closed run's readable history is stored as in production, swept more often.
     archiver = history_archiver(worker_client, engine, task_queue)
     archiver_task = start_history_archiver(archiver, HISTORY_SWEEP_SECONDS)
-    port = _free_port()
-    # No book passed: the API loads it from the settings in its lifespan, as deployed.
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-            timeout_keep_alive=settings.api_keep_alive_seconds,
-        )
-    )
-    server_task = asyncio.create_task(server.serve())
     try:
-        async with asyncio.timeout(STARTUP_TIMEOUT_S):
-            while not server.started:
-                assert not server_task.done(), "the API failed to start (see its log above)"
-                await asyncio.sleep(0.05)
-        yield {
-            "base": f"http://127.0.0.1:{port}",
-            "client": temporal_env.client,
-            "encrypted_client": worker_client,
-            "engine": engine,
-            "task_queue": task_queue,
-            "settings": settings,
-            "archiver": archiver,
-        }
+        # No book passed: the API loads it from the settings in its lifespan, as deployed.
+        async with serve_api(settings) as base:
+            yield {
+                "base": base,
+                "client": temporal_env.client,
+                "encrypted_client": worker_client,
+                "engine": engine,
+                "task_queue": task_queue,
+                "settings": settings,
+                "archiver": archiver,
+            }
     finally:
         archiver_task.cancel()
-        server.should_exit = True
-        await server_task
         await worker.shutdown()
         await worker_task
 
@@ -203,7 +186,8 @@ async def ladder_stack(temporal_env, db_engine, pg_url, policy_dir):
 
 @asynccontextmanager
 async def serve_api(settings: Settings) -> AsyncIterator[str]:
-    """One more API replica (no worker of its own) with `settings`; yields its base URL."""
+    """An API (no worker of its own) on `settings`, served by uvicorn with the keep-alive
+    `caseflow api` gives it; yields its base URL. Also each further replica of a test."""
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
